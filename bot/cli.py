@@ -1,0 +1,182 @@
+"""`oncall-bot serve | check | console`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.clock import FakeClock, SystemClock
+from bot.config import ConfigError, TeamConfig, load_config
+from bot.domain.calendar import HolidayCalendar
+from bot.domain.schedule import week_bounds, week_start, week_views
+from bot.settings import ENV, Settings, SettingsError, settings_from_env
+
+log = logging.getLogger("oncall-bot")
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"oncall-bot: {message}", file=sys.stderr)
+    return code
+
+
+def _config_dir(env: dict[str, str]) -> Path:
+    return Path(env.get(ENV["config_dir"]) or "schedules")
+
+
+def cmd_check(env: dict[str, str], out: Any = sys.stdout) -> int:
+    directory = _config_dir(env)
+    try:
+        cfg = load_config(directory)
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 1
+    print(render_check(cfg, datetime.now(UTC)), file=out)
+    return 0
+
+
+def render_check(cfg: TeamConfig, now: datetime) -> str:
+    zone = cfg.zone
+    cal = HolidayCalendar(cfg.policy.holidays)
+    lines = ["Roster"]
+    for m in cfg.members:
+        lines.append(f"  {m.initials:<4} {m.name:<16} {m.slack_id or '-':<12} {m.email or '-'}")
+    lines += ["", "Pipelines"]
+    for p in cfg.pipelines:
+        due = f" due {p.deadline:%H:%M}" if p.deadline else ""
+        lines.append(
+            f"  {p.slug:<15} {p.name:<24} {p.type.value:<10} primary {p.primary} "
+            f"secondary {p.secondary} {p.channel}{due}"
+        )
+    lines += ["", f"Rotation cycle ({len(cfg.rotation.weeks)} weeks, {cfg.rotation.zone})"]
+    lines.append(f"  {'Week #':<7} {'Dates (Mon→Mon)':<25} {'Primary':<8} Backup")
+    for i, row in enumerate(cfg.rotation.weeks):
+        start, end = week_bounds(cfg, i)
+        lines.append(
+            f"  {i + 1:<7} {start:%Y-%m-%d} → {end:%Y-%m-%d}   {row.primary:<8} {row.backup}"
+        )
+    first = week_start(cfg, max(now, cfg.rotation.start_at))[0]
+    lines += ["", f"Next 8 weeks (from {max(now, cfg.rotation.start_at).astimezone(zone):%Y-%m-%d})"]
+    lines.append(f"  {'Cycle':<7} {'Dates (Mon→Mon)':<25} {'Primary':<8} Backup   Notes")
+    for w in week_views(cfg, cal, first, 8):
+        notes = "; ".join(w.annotations)
+        lines.append(
+            f"  {w.cycle_week:<7} {w.start:%Y-%m-%d} → {w.end:%Y-%m-%d}   {w.primary:<8} "
+            f"{w.backup:<8} {notes}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+async def _serve(settings: Settings, embedded_store: bool) -> None:
+    from aiohttp import web
+
+    from bot.app import build_app
+    from bot.deps import build_deps
+    from bot.runtime import background_jobs, run_forever
+    from bot.server import build_web_app
+    from bot.store.connection import connect, embedded
+
+    redis = embedded() if embedded_store else connect(str(settings.redis_url))
+    deps = build_deps(settings, redis, SystemClock())
+    app = build_app(deps)
+    runner = web.AppRunner(build_web_app(deps, app))
+    jobs = background_jobs(deps, app.client)
+    await runner.setup()
+    await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+    log.info("listening on :%s (POST /slack/events, GET /healthz)", settings.port)
+    tasks = [asyncio.create_task(run_forever(jobs, settings.tick_seconds))]
+    if settings.app_token:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(app, settings.app_token)
+        await handler.connect_async()
+        log.info("connected in Socket Mode")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await runner.cleanup()
+
+
+def cmd_serve(env: dict[str, str], embedded_store: bool) -> int:
+    try:
+        settings = settings_from_env(env)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    if not settings.redis_url and not embedded_store:
+        return _fail(
+            "REDIS_URL is not set: point it at a Redis with persistence, or pass "
+            "--embedded-store to keep state in memory (lost on exit)"
+        )
+    if embedded_store:
+        log.warning("embedded store: all state (incidents, swaps, checklists) is lost on exit")
+    try:
+        load_config(Path(settings.config_dir))
+    except ConfigError as exc:
+        return _fail("bad configuration:\n  " + "\n  ".join(exc.problems))
+    try:
+        asyncio.run(_serve(settings, embedded_store))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _console(env: dict[str, str], at: str | None) -> int:
+    from bot.console import Console, run_console
+    from bot.runtime import background_jobs
+    from bot.devtools.harness import Harness
+    from bot.domain.timeparse import TimeParseError, parse_instant
+    from bot.store.connection import embedded
+
+    try:
+        cfg = load_config(_config_dir(env))
+    except ConfigError as exc:
+        return _fail("bad configuration:\n  " + "\n  ".join(exc.problems))
+    start = datetime.now(UTC)
+    if at:
+        try:
+            start = parse_instant(at, start, cfg.zone)[0]
+        except TimeParseError as exc:
+            return _fail(str(exc))
+    clock = FakeClock(start)
+    overrides: dict[str, Any] = {"config_dir": _config_dir(env)}
+    if env.get(ENV["runbooks_dir"]):
+        overrides["runbooks_dir"] = Path(env[ENV["runbooks_dir"]])
+    harness = await Harness(embedded(), clock, cfg, settings_overrides=overrides).start()
+    assert harness.deps is not None and harness.app is not None
+    jobs = background_jobs(harness.deps, harness.app.client)
+    try:
+        await run_console(Console(harness, clock, cfg, tickers=jobs))
+    finally:
+        await harness.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="oncall-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    serve = sub.add_parser("serve", help="run the bot (HTTP on $PORT, or Socket Mode)")
+    serve.add_argument("--embedded-store", action="store_true", help="in-memory fakeredis")
+    sub.add_parser("check", help="validate the configuration and print the schedule")
+    console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
+    console.add_argument("--at", help="start the virtual clock at this time (IST)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    env = dict(os.environ)
+    if args.cmd == "check":
+        return cmd_check(env)
+    if args.cmd == "serve":
+        return cmd_serve(env, args.embedded_store)
+    logging.getLogger().setLevel(logging.WARNING)
+    return asyncio.run(_console(env, args.at))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""Pydantic models of the team configuration.
+
+Everything the policy document states as data (people, pipelines, the rotation table, the
+escalation delays, business hours, holidays, SLOs) is a field here, so that the rest of the
+code never hard-codes a rule the team might change.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|d)?\s*$")
+_UNIT_SECONDS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Accept `600`, `"30s"`, `"10m"`, `"2h"`, `"90d"` so delays can be set in seconds for tests."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 10m, 2h or 90d")
+    if isinstance(value, int):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return timedelta(seconds=int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
+    raise ValueError(f"expected a duration such as 30s, 10m, 2h or 90d, got {value!r}")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Kolkata)") from exc
+    return value
+
+
+ZoneName = Annotated[str, AfterValidator(_check_zone)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PipelineType(StrEnum):
+    INVESTOR = "investor"
+    EXPERIMENT = "experiment"
+
+
+class Member(Strict):
+    initials: str = Field(pattern=r"^[A-Z]{2,4}$")
+    name: str = Field(min_length=1)
+    slack_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,}$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    tz: ZoneName = "Asia/Kolkata"
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Member:
+        if not self.slack_id and not self.email:
+            raise ValueError("a member needs a slack_id or an email")
+        return self
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.slack_id}>" if self.slack_id else self.name
+
+
+class Pipeline(Strict):
+    slug: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    name: str
+    domain: str
+    type: PipelineType
+    primary: str
+    secondary: str
+    channel: str = Field(pattern=r"^#[a-z0-9_-]+$")
+    deadline: time | None = None
+    hard_dependency_of: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+
+    @property
+    def investor(self) -> bool:
+        return self.type is PipelineType.INVESTOR
+
+
+class RotationWeek(Strict):
+    primary: str
+    backup: str
+
+    @model_validator(mode="after")
+    def _distinct(self) -> RotationWeek:
+        if self.primary == self.backup:
+            raise ValueError(f"primary and backup are both {self.primary}")
+        return self
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+    @property
+    def index(self) -> int:
+        return list(Weekday).index(self)
+
+
+class Rotation(Strict):
+    zone: ZoneName = "Asia/Kolkata"
+    start: datetime
+    handoff_day: Weekday = Weekday.MONDAY
+    handoff_time: time = time(9, 0)
+    weeks: list[RotationWeek] = Field(min_length=1)
+
+    @field_validator("start")
+    @classmethod
+    def _naive_local(cls, v: datetime) -> datetime:
+        if v.tzinfo is not None:
+            raise ValueError("give start as local wall time without an offset; `zone` says where")
+        return v
+
+    @model_validator(mode="after")
+    def _start_on_handoff(self) -> Rotation:
+        if self.start.weekday() != self.handoff_day.index or self.start.time() != self.handoff_time:
+            raise ValueError(
+                f"start {self.start:%Y-%m-%d %H:%M} is not a handoff "
+                f"({self.handoff_day.value} {self.handoff_time:%H:%M})"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
+
+    @property
+    def start_at(self) -> datetime:
+        return self.start.replace(tzinfo=self.tz)
+
+
+class EscalationPolicy(Strict):
+    backup_after: Duration = timedelta(minutes=10)
+    commander_after: Duration = timedelta(minutes=15)
+    lead_after: Duration = timedelta(minutes=15)
+    repeat_every: Duration = timedelta(minutes=15)
+    repeat_count: int = Field(default=4, ge=0, le=100)
+    # None means "roster order": the first engineer not already on the ladder leads.
+    lead_preference: list[str] | None = None
+
+
+class BusinessHours(Strict):
+    start: time = time(9, 0)
+    end: time = time(19, 0)
+    days: list[Weekday] = Field(
+        default_factory=lambda: [
+            Weekday.MONDAY,
+            Weekday.TUESDAY,
+            Weekday.WEDNESDAY,
+            Weekday.THURSDAY,
+            Weekday.FRIDAY,
+        ]
+    )
+    exclude_company_holidays: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError("business hours must end after they start")
+        return self
+
+
+class ExtraHoliday(Strict):
+    date: date
+    name: str = Field(min_length=1)
+
+
+class HolidayPolicy(Strict):
+    country: str = "IN"
+    subdivision: str | None = None
+    categories: list[str] = Field(default_factory=lambda: ["public"])
+    critical: list[str] = Field(
+        default_factory=lambda: ["Republic Day", "Holi", "Independence Day", "Diwali"]
+    )
+    extra: list[ExtraHoliday] = Field(default_factory=list)
+
+
+class SloPolicy(Strict):
+    freshness_max_minutes: float = 15
+    completeness_min_percent: float = 99.5
+    accuracy_drift_max_pp: float = 0.5
+
+
+class Policy(Strict):
+    escalation: EscalationPolicy = EscalationPolicy()
+    business_hours: BusinessHours = BusinessHours()
+    holidays: HolidayPolicy = HolidayPolicy()
+    slo: SloPolicy = SloPolicy()
+    rca_business_days: int = Field(default=5, ge=1)
+    retention: Duration = timedelta(days=90)
+    team_channel: str = Field(default="#data-platform", pattern=r"^#[a-z0-9_-]+$")
+    dashboards: dict[str, str] = Field(default_factory=dict)
+
+
+class TeamConfig(Strict):
+    members: list[Member] = Field(min_length=2)
+    pipelines: list[Pipeline] = Field(min_length=1)
+    rotation: Rotation
+    policy: Policy = Policy()
+
+    def member(self, initials: str) -> Member:
+        for m in self.members:
+            if m.initials == initials:
+                return m
+        raise KeyError(initials)
+
+    def member_by_slack_id(self, slack_id: str) -> Member | None:
+        return next((m for m in self.members if m.slack_id == slack_id), None)
+
+    def pipeline(self, slug: str) -> Pipeline:
+        for p in self.pipelines:
+            if p.slug == slug:
+                return p
+        raise KeyError(slug)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.rotation.tz

@@ -1,0 +1,239 @@
+"""`oncall-bot console`: the bot with no Slack workspace.
+
+What you type goes through the same Bolt app as signed HTTP requests; a fake Slack Web API
+prints what the bot says. `as PR` acts as another member; `at` / `advance` move a virtual
+clock so escalations and reminders can be watched in fast-forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from bot.clock import FakeClock
+from bot.config.models import TeamConfig, parse_duration
+from bot.devtools.fakeslack import Call
+from bot.devtools.harness import Harness, Response
+from bot.devtools.render import Pressable, Renderer
+from bot.devtools.signing import block_actions_payload
+from bot.domain.timeparse import TimeParseError, parse_instant
+
+HELP = """Console commands:
+  /oncall …, /page …, /swap …, /runbook …   a slash command, as the current member
+  as <initials>                             act as another member (e.g. `as PR`)
+  at <date time>                            set the virtual clock (IST unless a zone is given)
+  advance <duration>                        move the clock forward (30s, 10m, 2h, 1d) and run due timers
+  press <n> | tick <n>                      press button n / toggle checkbox n
+  now                                       show the virtual time
+  help, quit"""
+
+Ticker = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Console:
+    harness: Harness
+    clock: FakeClock
+    config: TeamConfig
+    out: TextIO = sys.stdout
+    user: str = ""
+    tickers: list[Ticker] = field(default_factory=list)
+    renderer: Renderer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.renderer = Renderer(self.config)
+        self.user = self.user or self.config.members[0].initials
+        self.harness.slack.on_call = self._show_call
+
+    def say(self, text: str) -> None:
+        self.out.write(text.rstrip() + "\n")
+        self.out.flush()
+
+    def _who(self, channel: str) -> str:
+        if channel.startswith("D"):
+            member = self.config.member_by_slack_id(channel[1:])
+            if member:
+                return f"DM to {member.name} ({member.initials})"
+        return channel
+
+    def _show_call(self, call: Call) -> None:
+        a = call.args
+        if call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            where = self._who(str(a.get("channel", "")))
+            if a.get("thread_ts"):
+                where += " › thread"
+            verb = {"chat.update": "updated", "chat.postEphemeral": "only you"}.get(call.method)
+            tag = f"[{where}{', ' + verb if verb else ''}]"
+            ts = self._ts_of(call)
+            self.say(f"{tag}\n{self.renderer.message(a, str(a.get('channel')), ts)}\n")
+        elif call.method == "response_url":
+            self.say(f"[only you]\n{self.renderer.message(a)}\n")
+        elif call.method in ("views.open", "views.update", "views.push"):
+            view = a.get("view") or {}
+            title = (view.get("title") or {}).get("text", "")
+            self.say(f"[modal: {title}]\n{self.renderer.message(view)}\n")
+
+    def _ts_of(self, call: Call) -> str | None:
+        if call.method == "chat.update":
+            return str(call.args.get("ts"))
+        if call.method == "chat.postMessage":
+            channel = str(call.args.get("channel"))
+            # The fake stores the message before it records the call: the newest in the channel.
+            found = [ts for (ch, ts) in self.harness.slack.messages if ch == channel]
+            return found[-1] if found else None
+        return None
+
+    def _slack_id(self) -> str:
+        member = self.config.member(self.user)
+        return member.slack_id or f"U{member.initials}"
+
+    def _show_response(self, resp: Response) -> None:
+        if resp.status != 200:
+            self.say(f"[HTTP {resp.status}] {resp.text}")
+            return
+        if not resp.text:
+            return
+        try:
+            body = resp.json
+        except ValueError:
+            self.say(resp.text)
+            return
+        if body.get("text") or body.get("blocks"):
+            self.say(f"[only you]\n{self.renderer.message(body)}\n")
+
+    async def handle(self, line: str) -> bool:
+        """Run one console line; False means quit."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if word in ("quit", "exit"):
+            return False
+        if word == "help":
+            self.say(HELP)
+        elif word.startswith("/"):
+            self._show_response(await self.harness.command(word, rest, self._slack_id()))
+        elif word == "as":
+            self._as(rest)
+        elif word == "at":
+            self._at(rest)
+        elif word == "advance":
+            await self._advance(rest)
+        elif word in ("press", "tick"):
+            await self._press(rest)
+        elif word == "now":
+            self.say(f"It is {self._now()}.")
+        else:
+            self.say(f"Unknown console command `{word}`. Type `help`.")
+        return True
+
+    def _now(self) -> str:
+        local = self.clock.now().astimezone(self.config.zone)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({local:%A})"
+
+    def _as(self, initials: str) -> None:
+        try:
+            self.config.member(initials.upper())
+        except KeyError:
+            valid = ", ".join(m.initials for m in self.config.members)
+            self.say(f"No member `{initials}`; valid: {valid}.")
+            return
+        self.user = initials.upper()
+        self.say(f"You are now {self.config.member(self.user).name} ({self.user}).")
+
+    def _at(self, text: str) -> None:
+        try:
+            at, _ = parse_instant(text, self.clock.now(), self.config.zone)
+        except TimeParseError as exc:
+            self.say(str(exc))
+            return
+        self.clock.set(at)
+        self.say(f"Clock set to {self._now()}.")
+
+    async def _advance(self, text: str) -> None:
+        try:
+            delta = parse_duration(text.replace(" ", ""))
+        except ValueError as exc:
+            self.say(str(exc))
+            return
+        target = self.clock.now() + delta
+        # Step a few seconds at a time so timers fire in order, as they would in real time.
+        step = max(delta / 200, parse_duration("5s"))
+        while self.clock.now() < target:
+            self.clock.set(min(self.clock.now() + step, target))
+            for tick in self.tickers:
+                await tick()
+        self.say(f"Clock advanced to {self._now()}.")
+
+    async def _press(self, text: str) -> None:
+        if not text.isdigit() or int(text) not in self.renderer.pressables:
+            self.say(f"No element `{text}`: press a number shown in [n: …] or `n.` above.")
+            return
+        p = self.renderer.pressables[int(text)]
+        payload = self._payload(p)
+        self._show_response(await self.harness.interact(payload))
+
+    def _payload(self, p: Pressable) -> dict[str, Any]:
+        el = p.element
+        message = None
+        if p.channel and p.ts:
+            message = self.harness.slack.messages.get((p.channel, p.ts))
+        action: dict[str, Any] = {"type": el["type"], "action_id": el.get("action_id")}
+        if el["type"] == "button":
+            action.update(value=el.get("value"), text=el.get("text"))
+        else:
+            current = _current_element(message, p.block_id, str(el.get("action_id"))) or el
+            chosen = list(current.get("initial_options", []))
+            assert p.option is not None
+            if any(o.get("value") == p.option.get("value") for o in chosen):
+                chosen = [o for o in chosen if o.get("value") != p.option.get("value")]
+            else:
+                chosen.append(p.option)
+            action["selected_options"] = chosen
+        return block_actions_payload(
+            user_id=self._slack_id(),
+            action=action,
+            block_id=p.block_id,
+            response_url=self.harness.slack.response_url(),
+            channel=p.channel,
+            message=message,
+        )
+
+
+def _current_element(
+    message: dict[str, Any] | None, block_id: str, action_id: str
+) -> dict[str, Any] | None:
+    for block in (message or {}).get("blocks", []):
+        if block.get("block_id") != block_id:
+            continue
+        for el in block.get("elements", []) + [block.get("accessory") or {}]:
+            if el.get("action_id") == action_id:
+                return dict(el)
+    return None
+
+
+async def run_console(
+    console: Console, stream: TextIO = sys.stdin, interactive: bool | None = None
+) -> None:
+    interactive = stream.isatty() if interactive is None else interactive
+    console.say(f"oncall-bot console. It is {console._now()}; you are {console.user}. Type `help`.")
+    loop = asyncio.get_running_loop()
+    while True:
+        if interactive:
+            try:
+                line = await loop.run_in_executor(None, input, f"{console.user}> ")
+            except EOFError:
+                break
+        else:
+            line = stream.readline()
+            if not line:
+                break
+            if line.strip() and not line.lstrip().startswith("#"):
+                console.say(f"{console.user}> {line.strip()}")
+        if not await console.handle(line):
+            break
+

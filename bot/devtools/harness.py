@@ -1,0 +1,101 @@
+"""The real app on a local port, wired to the fake Slack Web API, driven by signed requests.
+
+Shared by the console, the end-to-end tests and bench/, so all three exercise one path:
+HTTP → signature check → Bolt → listeners → domain → fake Slack.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from redis.asyncio import Redis
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import build_app, build_client
+from bot.clock import Clock
+from bot.config import TeamConfig
+from bot.deps import Deps, build_deps
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.signing import command_body, interactive_body, signed_headers
+from bot.server import build_web_app
+from bot.settings import Settings
+
+SECRET = "console-signing-secret"
+
+
+@dataclass
+class Response:
+    status: int
+    text: str
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return dict(json.loads(self.text)) if self.text else {}
+
+
+@dataclass
+class Harness:
+    redis: "Redis"
+    clock: Clock
+    config: TeamConfig | None = None
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
+    slack: FakeSlack = field(default_factory=FakeSlack)
+    deps: Deps | None = None
+    app: AsyncApp | None = None
+    url: str = ""
+    _runner: web.AppRunner | None = None
+    _session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> Harness:
+        api = await self.slack.start()
+        values: dict[str, Any] = {
+            "bot_token": "xoxb-console",
+            "signing_secret": SECRET,
+            "slack_api_url": api,
+            "process_before_response": True,
+        }
+        values.update(self.settings_overrides)
+        settings = Settings.model_validate(values)
+        self.deps = build_deps(settings, self.redis, self.clock, self.config)
+        self.app = build_app(self.deps, build_client(settings))
+        self._runner = web.AppRunner(build_web_app(self.deps, self.app), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.slack.stop()
+
+    async def post(self, path: str, body: str, headers: dict[str, str]) -> Response:
+        assert self._session is not None, "start() the harness first"
+        async with self._session.post(self.url + path, data=body, headers=headers) as resp:
+            return Response(resp.status, await resp.text())
+
+    async def get(self, path: str) -> Response:
+        assert self._session is not None, "start() the harness first"
+        async with self._session.get(self.url + path) as resp:
+            return Response(resp.status, await resp.text())
+
+    async def signed(self, body: str, timestamp: int | None = None) -> Response:
+        return await self.post("/slack/events", body, signed_headers(SECRET, body, timestamp))
+
+    async def command(self, command: str, text: str, user_id: str, **kw: Any) -> Response:
+        body = command_body(
+            command, text, user_id, response_url=self.slack.response_url(), **kw
+        )
+        return await self.signed(body)
+
+    async def interact(self, payload: dict[str, Any]) -> Response:
+        return await self.signed(interactive_body(payload))

@@ -1,0 +1,93 @@
+"""Company holidays, critical holidays, business hours and business-day arithmetic.
+
+Pure: the `holidays` package is a data library (no I/O, no clock), so it belongs here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import holidays as holidays_lib
+
+from bot.config.models import BusinessHours, HolidayPolicy
+
+
+def _split(name: str) -> list[str]:
+    # The library joins two holidays on one date: "Dussehra; Mahatma Gandhi's Birthday".
+    return [part.strip() for part in name.split(";") if part.strip()]
+
+
+class HolidayCalendar:
+    """Answers "is this calendar date a company holiday, and is it a critical one?"."""
+
+    def __init__(self, policy: HolidayPolicy) -> None:
+        self._policy = policy
+        self._critical = {name.casefold(): name for name in policy.critical}
+        self._extra: dict[date, list[str]] = {}
+        for extra in policy.extra:
+            self._extra.setdefault(extra.date, []).append(extra.name)
+        self._lib: Any = holidays_lib.country_holidays(
+            policy.country,
+            subdiv=policy.subdivision,
+            categories=tuple(policy.categories),
+        )
+
+    def names(self, day: date) -> list[str]:
+        found = list(self._extra.get(day, []))
+        lib_name = self._lib.get(day)
+        if lib_name:
+            found.extend(_split(str(lib_name)))
+        return found
+
+    def company_holiday(self, day: date) -> str | None:
+        names = self.names(day)
+        return "; ".join(names) if names else None
+
+    def critical(self, day: date) -> str | None:
+        """The critical holiday on `day` (any of its names may match), in the policy's spelling."""
+        return _critical_cached(self, day)
+
+    def _critical_uncached(self, day: date) -> str | None:
+        for name in self.names(day):
+            match = self._critical.get(name.casefold())
+            if match:
+                return match
+        return None
+
+    def critical_between(self, first: date, last: date) -> list[tuple[date, str]]:
+        """Critical holidays on the dates first..last inclusive."""
+        out = []
+        day = first
+        while day <= last:
+            name = self.critical(day)
+            if name:
+                out.append((day, name))
+            day += timedelta(days=1)
+        return out
+
+    def is_business_day(self, day: date, hours: BusinessHours) -> bool:
+        if day.weekday() not in {d.index for d in hours.days}:
+            return False
+        return not (hours.exclude_company_holidays and self.names(day))
+
+    def in_business_hours(self, local: datetime, hours: BusinessHours) -> bool:
+        """`local` must already be in the team's zone."""
+        if not self.is_business_day(local.date(), hours):
+            return False
+        return hours.start <= local.time() < hours.end
+
+    def add_business_days(self, start: date, n: int, hours: BusinessHours) -> date:
+        """The n-th business day after `start` (RCA due dates: 5 business days)."""
+        day, left = start, n
+        while left > 0:
+            day += timedelta(days=1)
+            if self.is_business_day(day, hours):
+                left -= 1
+        return day
+
+
+@lru_cache(maxsize=4096)
+def _critical_cached(cal: HolidayCalendar, day: date) -> str | None:
+    return cal._critical_uncached(day)

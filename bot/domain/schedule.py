@@ -1,0 +1,302 @@
+"""Who holds which on-call role at an instant: rotation → critical-holiday exchange → swaps.
+
+Pure and O(1) in the distance from the rotation start: the week is found by arithmetic on
+local dates, never by walking week after week. The instant is always an argument.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.config.models import Pipeline, TeamConfig
+from bot.domain.calendar import HolidayCalendar
+
+
+class BeforeRotation(ValueError):
+    def __init__(self, start: datetime) -> None:
+        super().__init__(f"no rotation defined before {start:%Y-%m-%d %H:%M} {start.tzname()}")
+        self.start = start
+
+
+class Override(BaseModel):
+    """An approved swap as the engine sees it: during [start, end) `a` and `b` trade places.
+
+    A transposition covers both kinds of swap: if `b` holds the other role they exchange
+    roles (the policy's CW⇄PR); if `b` is off duty, `b` simply takes `a`'s role.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    start: datetime
+    end: datetime
+    a: str
+    b: str
+
+    def covers(self, at: datetime) -> bool:
+        return self.start <= at < self.end
+
+
+class Segment(BaseModel):
+    """A stretch of time with one assignment, and why it is so."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: datetime
+    end: datetime
+    week: int  # 0-based weeks since the rotation start
+    cycle_week: int  # 1-based row of the rotation table
+    cycle_length: int
+    rotation_primary: str
+    rotation_backup: str
+    primary: str
+    backup: str
+    holiday: str | None = None
+    swaps: tuple[int, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+class LadderRole(StrEnum):
+    PRIMARY = "primary"
+    BACKUP = "backup"
+    COMMANDER = "commander"
+    LEAD = "lead"
+
+    @property
+    def title(self) -> str:
+        return {
+            "primary": "Primary",
+            "backup": "Backup",
+            "commander": "Incident Commander",
+            "lead": "Data Platform Lead",
+        }[self.value]
+
+
+class Rung(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    role: LadderRole
+    member: str
+    reason: str
+
+
+class WeekView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    week: int
+    cycle_week: int
+    start: datetime
+    end: datetime
+    primary: str
+    backup: str
+    annotations: tuple[str, ...] = ()
+
+
+def _at_local(day: date, at: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=tz)
+
+
+def week_start(cfg: TeamConfig, at: datetime) -> tuple[int, datetime]:
+    """(week index, start of that week) for an aware instant; raises BeforeRotation."""
+    rot = cfg.rotation
+    tz = rot.tz
+    if at < rot.start_at:
+        raise BeforeRotation(rot.start_at)
+    local = at.astimezone(tz)
+    back = (local.weekday() - rot.handoff_day.index) % 7
+    start = _at_local(local.date() - timedelta(days=back), rot.handoff_time, tz)
+    if start > at:
+        start = _at_local(start.date() - timedelta(days=7), rot.handoff_time, tz)
+    week = (start.date() - rot.start.date()).days // 7
+    return week, start
+
+
+def week_bounds(cfg: TeamConfig, week: int) -> tuple[datetime, datetime]:
+    rot = cfg.rotation
+    first = rot.start.date() + timedelta(days=7 * week)
+    return (
+        _at_local(first, rot.handoff_time, rot.tz),
+        _at_local(first + timedelta(days=7), rot.handoff_time, rot.tz),
+    )
+
+
+def exchange_label(primary: str, backup: str) -> str:
+    """The policy's notation: whoever now holds Primary first, e.g. `CW⇄PR`."""
+    return f"{primary}⇄{backup}"
+
+
+def _apply_swaps(
+    primary: str, backup: str, at: datetime, overrides: list[Override]
+) -> tuple[str, str, tuple[int, ...], list[str]]:
+    applied: list[int] = []
+    reasons: list[str] = []
+    for ov in overrides:
+        if not ov.covers(at) or ov.a not in (primary, backup):
+            continue
+        before = (primary, backup)
+        swap = {ov.a: ov.b, ov.b: ov.a}
+        primary, backup = swap.get(primary, primary), swap.get(backup, backup)
+        applied.append(ov.id)
+        role = "Primary" if before[0] == ov.a else "Backup"
+        reasons.append(f"swap #{ov.id}: {ov.b} takes {ov.a}'s {role} role")
+    return primary, backup, tuple(applied), reasons
+
+
+def resolve(
+    cfg: TeamConfig,
+    calendar: HolidayCalendar,
+    at: datetime,
+    overrides: list[Override] | tuple[Override, ...] = (),
+) -> Segment:
+    """The assignment in force at `at` and the segment of time it holds for."""
+    week, start = week_start(cfg, at)
+    end = week_bounds(cfg, week)[1]
+    tz = cfg.rotation.tz
+    ordered = sorted(overrides, key=lambda o: o.id)
+
+    # The segment ends at the next change: week end, a critical holiday's midnight, a swap edge.
+    cuts = {start, end}
+    local_day = start.astimezone(tz).date()
+    while local_day <= end.astimezone(tz).date():
+        if calendar.critical(local_day):
+            cuts.add(_at_local(local_day, time(0), tz))
+            cuts.add(_at_local(local_day + timedelta(days=1), time(0), tz))
+        local_day += timedelta(days=1)
+    for ov in ordered:
+        cuts.update((ov.start, ov.end))
+    seg_start = max(c for c in cuts if c <= at and c >= start)
+    seg_end = min(c for c in cuts if c > at and c <= end)
+
+    row = cfg.rotation.weeks[week % len(cfg.rotation.weeks)]
+    n = len(cfg.rotation.weeks)
+    primary, backup = row.primary, row.backup
+    week_s, week_e = start.astimezone(tz), end.astimezone(tz)
+    reasons = [
+        f"rotation week {week % n + 1} of {n} "
+        f"({week_s:%Y-%m-%d %H:%M} → {week_e:%Y-%m-%d %H:%M} {week_s.tzname()})"
+    ]
+    holiday = calendar.critical(at.astimezone(tz).date())
+    if holiday:
+        primary, backup = backup, primary
+        reasons.append(
+            f"{holiday} ({at.astimezone(tz):%Y-%m-%d}) is a critical holiday: Backup and Primary "
+            f"exchange roles for the day ({exchange_label(primary, backup)})"
+        )
+    primary, backup, swaps, swap_reasons = _apply_swaps(primary, backup, at, ordered)
+    reasons.extend(swap_reasons)
+    return Segment(
+        start=seg_start,
+        end=seg_end,
+        week=week,
+        cycle_week=week % n + 1,
+        cycle_length=n,
+        rotation_primary=row.primary,
+        rotation_backup=row.backup,
+        primary=primary,
+        backup=backup,
+        holiday=holiday,
+        swaps=swaps,
+        reasons=tuple(reasons),
+    )
+
+
+def segments(
+    cfg: TeamConfig,
+    calendar: HolidayCalendar,
+    start: datetime,
+    end: datetime,
+    overrides: list[Override] | tuple[Override, ...] = (),
+) -> list[Segment]:
+    """Every segment overlapping [start, end), in order (start is clipped to the rotation)."""
+    at = max(start, cfg.rotation.start_at)
+    out: list[Segment] = []
+    while at < end:
+        seg = resolve(cfg, calendar, at, overrides)
+        out.append(seg)
+        at = seg.end
+    return out
+
+
+def ladder(cfg: TeamConfig, seg: Segment, pipeline: Pipeline | None = None) -> list[Rung]:
+    """The escalation ladder (policy: "Escalation Ladder (Sev-1)") for a segment.
+
+    Incident commander: the pipeline's secondary owner unless already on the ladder, else its
+    primary owner unless already on it, else no commander step. Data platform lead: the first
+    engineer in `policy.escalation.lead_preference` (default: roster order) not on the ladder.
+    """
+    rungs = [
+        Rung(role=LadderRole.PRIMARY, member=seg.primary, reason="Primary on call"),
+        Rung(role=LadderRole.BACKUP, member=seg.backup, reason="Backup on call"),
+    ]
+    taken = {seg.primary, seg.backup}
+    if pipeline is not None:
+        for owner, label in ((pipeline.secondary, "secondary"), (pipeline.primary, "primary")):
+            if owner not in taken:
+                rungs.append(
+                    Rung(
+                        role=LadderRole.COMMANDER,
+                        member=owner,
+                        reason=f"{label} owner of {pipeline.name}",
+                    )
+                )
+                taken.add(owner)
+                break
+    order = cfg.policy.escalation.lead_preference or [m.initials for m in cfg.members]
+    lead = next((who for who in order if who not in taken), None)
+    if lead is not None:
+        rungs.append(
+            Rung(role=LadderRole.LEAD, member=lead, reason="not Primary or Backup this week")
+        )
+    return rungs
+
+
+def week_views(
+    cfg: TeamConfig,
+    calendar: HolidayCalendar,
+    first_week: int,
+    count: int,
+    overrides: list[Override] | tuple[Override, ...] = (),
+) -> list[WeekView]:
+    """`count` rotation weeks from `first_week`, annotated in the policy's notation."""
+    n = len(cfg.rotation.weeks)
+    out = []
+    for week in range(max(first_week, 0), max(first_week, 0) + count):
+        start, end = week_bounds(cfg, week)
+        row = cfg.rotation.weeks[week % n]
+        notes: list[str] = []
+        for seg in segments(cfg, calendar, start, end, overrides):
+            if seg.holiday:
+                day = seg.start.astimezone(cfg.rotation.tz)
+                pair = exchange_label(seg.rotation_backup, seg.rotation_primary)
+                notes.append(f"{day:%Y-%m-%d} ({seg.holiday}): {pair}")
+            if seg.swaps:
+                notes.append(
+                    f"{_span(seg, cfg.rotation.tz)}: {exchange_label(seg.primary, seg.backup)} "
+                    f"({', '.join(f'swap #{i}' for i in seg.swaps)})"
+                )
+        out.append(
+            WeekView(
+                week=week,
+                cycle_week=week % n + 1,
+                start=start,
+                end=end,
+                primary=row.primary,
+                backup=row.backup,
+                annotations=tuple(dict.fromkeys(notes)),
+            )
+        )
+    return out
+
+
+def _span(seg: Segment, tz: ZoneInfo) -> str:
+    s, e = seg.start.astimezone(tz), seg.end.astimezone(tz)
+    midnight = time(0)
+    if s.time() == midnight and e.time() == midnight and (e.date() - s.date()).days == 1:
+        return f"{s:%Y-%m-%d}"
+    if s.date() == e.date():
+        return f"{s:%Y-%m-%d %H:%M}–{e:%H:%M}"
+    return f"{s:%Y-%m-%d %H:%M}–{e:%Y-%m-%d %H:%M}"

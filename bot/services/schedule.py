@@ -1,0 +1,57 @@
+"""The schedule as the app sees it: the pure engine plus swaps read from wherever they live."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.config.models import Pipeline, TeamConfig
+from bot.domain.calendar import HolidayCalendar
+from bot.domain.schedule import (
+    Override,
+    Rung,
+    Segment,
+    WeekView,
+    ladder,
+    resolve,
+    week_bounds,
+    week_start,
+    week_views,
+)
+
+OverrideSource = Callable[[datetime, datetime], Awaitable[list[Override]]]
+
+
+async def _no_overrides(start: datetime, end: datetime) -> list[Override]:
+    return []
+
+
+class ScheduleService:
+    def __init__(
+        self,
+        config: TeamConfig,
+        calendar: HolidayCalendar,
+        overrides: OverrideSource = _no_overrides,
+    ) -> None:
+        self.config = config
+        self.calendar = calendar
+        self.overrides = overrides
+
+    async def _around(self, at: datetime) -> list[Override]:
+        week, _ = week_start(self.config, at)
+        start, _ = week_bounds(self.config, week)
+        return await self.overrides(start, week_bounds(self.config, week + 1)[1])
+
+    async def resolve(self, at: datetime) -> Segment:
+        return resolve(self.config, self.calendar, at, await self._around(at))
+
+    async def ladder(self, at: datetime, pipeline: Pipeline | None) -> tuple[Segment, list[Rung]]:
+        seg = await self.resolve(at)
+        return seg, ladder(self.config, seg, pipeline)
+
+    async def weeks(self, first_week: int, count: int) -> list[WeekView]:
+        start, _ = week_bounds(self.config, first_week)
+        end = week_bounds(self.config, first_week + count)[0]
+        return week_views(
+            self.config, self.calendar, first_week, count, await self.overrides(start, end)
+        )

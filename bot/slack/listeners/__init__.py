@@ -1,0 +1,12 @@
+"""Every listener, registered explicitly on the app it is given."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from bot.slack.listeners.commands import oncall
+
+
+def register_all(app: AsyncApp, deps: Deps) -> None:
+    oncall.register(app, deps, extra={})
