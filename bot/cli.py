@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -62,7 +63,10 @@ def render_check(cfg: TeamConfig, now: datetime) -> str:
             f"  {i + 1:<7} {start:%Y-%m-%d} → {end:%Y-%m-%d}   {row.primary:<8} {row.backup}"
         )
     first = week_start(cfg, max(now, cfg.rotation.start_at))[0]
-    lines += ["", f"Next 8 weeks (from {max(now, cfg.rotation.start_at).astimezone(zone):%Y-%m-%d})"]
+    lines += [
+        "",
+        f"Next 8 weeks (from {max(now, cfg.rotation.start_at).astimezone(zone):%Y-%m-%d})",
+    ]
     lines.append(f"  {'Cycle':<7} {'Dates (Mon→Mon)':<25} {'Primary':<8} Backup   Notes")
     for w in week_views(cfg, cal, first, 8):
         notes = "; ".join(w.annotations)
@@ -95,7 +99,7 @@ async def _serve(settings: Settings, embedded_store: bool) -> None:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
         handler = AsyncSocketModeHandler(app, settings.app_token)
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected in Socket Mode")
     try:
         await asyncio.Event().wait()
@@ -121,18 +125,16 @@ def cmd_serve(env: dict[str, str], embedded_store: bool) -> int:
         load_config(Path(settings.config_dir))
     except ConfigError as exc:
         return _fail("bad configuration:\n  " + "\n  ".join(exc.problems))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings, embedded_store))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
 async def _console(env: dict[str, str], at: str | None) -> int:
     from bot.console import Console, run_console
-    from bot.runtime import background_jobs
     from bot.devtools.harness import Harness
     from bot.domain.timeparse import TimeParseError, parse_instant
+    from bot.runtime import background_jobs
     from bot.store.connection import embedded
 
     try:
@@ -168,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
     console.add_argument("--at", help="start the virtual clock at this time (IST)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     env = dict(os.environ)
     if args.cmd == "check":
         return cmd_check(env)

@@ -25,7 +25,7 @@ HELP = """Console commands:
   /oncall …, /page …, /swap …, /runbook …   a slash command, as the current member
   as <initials>                             act as another member (e.g. `as PR`)
   at <date time>                            set the virtual clock (IST unless a zone is given)
-  advance <duration>                        move the clock forward (30s, 10m, 2h, 1d) and run due timers
+  advance <duration>                        move the clock (30s, 10m, 2h, 1d), firing due timers
   press <n> | tick <n>                      press button n / toggle checkbox n
   now                                       show the virtual time
   help, quit"""
@@ -210,7 +210,7 @@ def _current_element(
     for block in (message or {}).get("blocks", []):
         if block.get("block_id") != block_id:
             continue
-        for el in block.get("elements", []) + [block.get("accessory") or {}]:
+        for el in [*block.get("elements", []), block.get("accessory") or {}]:
             if el.get("action_id") == action_id:
                 return dict(el)
     return None
@@ -236,4 +236,3 @@ async def run_console(
                 console.say(f"{console.user}> {line.strip()}")
         if not await console.handle(line):
             break
-

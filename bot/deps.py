@@ -19,13 +19,13 @@ class Deps:
     settings: Settings
     config: TeamConfig
     calendar: HolidayCalendar
-    redis: "Redis"
+    redis: Redis
     clock: Clock
     schedule: ScheduleService
 
 
 def build_deps(
-    settings: Settings, redis: "Redis", clock: Clock, config: TeamConfig | None = None
+    settings: Settings, redis: Redis, clock: Clock, config: TeamConfig | None = None
 ) -> Deps:
     cfg = config if config is not None else load_config(Path(settings.config_dir))
     calendar = HolidayCalendar(cfg.policy.holidays)

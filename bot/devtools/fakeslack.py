@@ -7,6 +7,7 @@ response URLs, and can be told to fail (429 with Retry-After, 5xx) to exercise r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from collections.abc import Callable
@@ -74,12 +75,10 @@ class FakeSlack:
     def clear(self) -> None:
         self.calls.clear()
 
-    async def wait_for(
-        self, predicate: Callable[[list[Call]], bool], timeout: float = 5.0
-    ) -> None:
+    async def wait_for(self, predicate: Callable[[list[Call]], bool], within: float = 5.0) -> None:
         """Wait until `predicate(calls)` holds: for handlers that work after their ack."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while not predicate(self.calls):
             if loop.time() > deadline:
                 raise AssertionError(f"fake Slack never saw the expected calls; got {self.calls}")
@@ -97,10 +96,8 @@ class FakeSlack:
         args: dict[str, Any] = dict(parse_qsl(raw))
         for key in ("blocks", "attachments", "view", "metadata"):
             if isinstance(args.get(key), str):
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     args[key] = json.loads(args[key])
-                except json.JSONDecodeError:
-                    pass
         return args
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -153,5 +150,8 @@ class FakeSlack:
             view = args.get("view") or {}
             return {"ok": True, "view": {**view, "id": "V0VIEW"}}
         if method == "chat.getPermalink":
-            return {"ok": True, "permalink": f"https://oncall.slack.example/archives/{args.get('channel')}/p{args.get('message_ts')}"}
+            return {
+                "ok": True,
+                "permalink": f"https://oncall.slack.example/archives/{args.get('channel')}/p{args.get('message_ts')}",
+            }
         return {"ok": True}

@@ -39,7 +39,7 @@ class Response:
 
 @dataclass
 class Harness:
-    redis: "Redis"
+    redis: Redis
     clock: Clock
     config: TeamConfig | None = None
     settings_overrides: dict[str, Any] = field(default_factory=dict)
@@ -56,7 +56,6 @@ class Harness:
             "bot_token": "xoxb-console",
             "signing_secret": SECRET,
             "slack_api_url": api,
-            "process_before_response": True,
         }
         values.update(self.settings_overrides)
         settings = Settings.model_validate(values)
@@ -92,9 +91,7 @@ class Harness:
         return await self.post("/slack/events", body, signed_headers(SECRET, body, timestamp))
 
     async def command(self, command: str, text: str, user_id: str, **kw: Any) -> Response:
-        body = command_body(
-            command, text, user_id, response_url=self.slack.response_url(), **kw
-        )
+        body = command_body(command, text, user_id, response_url=self.slack.response_url(), **kw)
         return await self.signed(body)
 
     async def interact(self, payload: dict[str, Any]) -> Response:

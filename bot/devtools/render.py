@@ -39,7 +39,9 @@ class Renderer:
         self.pressables[n] = p
         return n
 
-    def message(self, msg: dict[str, Any], channel: str | None = None, ts: str | None = None) -> str:
+    def message(
+        self, msg: dict[str, Any], channel: str | None = None, ts: str | None = None
+    ) -> str:
         blocks = msg.get("blocks") or []
         if not blocks:
             return self._names(str(msg.get("text", "")))
