@@ -94,7 +94,7 @@ async def _serve(settings: Settings, embedded_store: bool) -> None:
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     log.info("listening on :%s (POST /slack/events, GET /healthz)", settings.port)
-    tasks = [asyncio.create_task(run_forever(jobs, settings.tick_seconds))]
+    tasks = [asyncio.create_task(run_forever(deps, jobs))]
     if settings.app_token:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 

@@ -117,6 +117,7 @@ class Console:
             self.say(HELP)
         elif word.startswith("/"):
             self._show_response(await self.harness.command(word, rest, self._slack_id()))
+            await self._tick()
         elif word == "as":
             self._as(rest)
         elif word == "at":
@@ -130,6 +131,10 @@ class Console:
         else:
             self.say(f"Unknown console command `{word}`. Type `help`.")
         return True
+
+    async def _tick(self) -> None:
+        for tick in self.tickers:
+            await tick()
 
     def _now(self) -> str:
         local = self.clock.now().astimezone(self.config.zone)
@@ -165,8 +170,7 @@ class Console:
         step = max(delta / 200, parse_duration("5s"))
         while self.clock.now() < target:
             self.clock.set(min(self.clock.now() + step, target))
-            for tick in self.tickers:
-                await tick()
+            await self._tick()
         self.say(f"Clock advanced to {self._now()}.")
 
     async def _press(self, text: str) -> None:
@@ -176,6 +180,7 @@ class Console:
         p = self.renderer.pressables[int(text)]
         payload = self._payload(p)
         self._show_response(await self.harness.interact(payload))
+        await self._tick()
 
     def _payload(self, p: Pressable) -> dict[str, Any]:
         el = p.element

@@ -10,8 +10,12 @@ from redis.asyncio import Redis
 from bot.clock import Clock
 from bot.config import TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
+from bot.services.paging import PagingService
 from bot.services.schedule import ScheduleService
 from bot.settings import Settings
+from bot.store.incidents import IncidentStore
+from bot.store.outbox import Outbox
+from bot.waker import Waker
 
 
 @dataclass
@@ -22,6 +26,10 @@ class Deps:
     redis: Redis
     clock: Clock
     schedule: ScheduleService
+    waker: Waker
+    incidents: IncidentStore
+    outbox: Outbox
+    paging: PagingService
 
 
 def build_deps(
@@ -29,11 +37,19 @@ def build_deps(
 ) -> Deps:
     cfg = config if config is not None else load_config(Path(settings.config_dir))
     calendar = HolidayCalendar(cfg.policy.holidays)
+    schedule = ScheduleService(cfg, calendar)
+    waker = Waker()
+    incidents = IncidentStore(redis, cfg.policy.retention)
+    paging = PagingService(cfg, calendar, schedule, incidents, waker.wake, checklists=False)
     return Deps(
         settings=settings,
         config=cfg,
         calendar=calendar,
         redis=redis,
         clock=clock,
-        schedule=ScheduleService(cfg, calendar),
+        schedule=schedule,
+        waker=waker,
+        incidents=incidents,
+        outbox=Outbox(redis),
+        paging=paging,
     )

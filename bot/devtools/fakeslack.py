@@ -91,9 +91,12 @@ class FakeSlack:
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         raw = await request.text()
+        # slack_sdk sends some methods' arguments as query parameters, others in the body.
+        args: dict[str, Any] = dict(request.query)
         if request.content_type == "application/json":
-            return dict(json.loads(raw or "{}"))
-        args: dict[str, Any] = dict(parse_qsl(raw))
+            args.update(json.loads(raw or "{}"))
+            return args
+        args.update(parse_qsl(raw))
         for key in ("blocks", "attachments", "view", "metadata"):
             if isinstance(args.get(key), str):
                 with contextlib.suppress(json.JSONDecodeError):

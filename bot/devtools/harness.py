@@ -21,6 +21,7 @@ from bot.config import TeamConfig
 from bot.deps import Deps, build_deps
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.signing import command_body, interactive_body, signed_headers
+from bot.runtime import Job, background_jobs, run_jobs_once
 from bot.server import build_web_app
 from bot.settings import Settings
 
@@ -56,6 +57,7 @@ class Harness:
             "bot_token": "xoxb-console",
             "signing_secret": SECRET,
             "slack_api_url": api,
+            "alerts_token": "alerts-token",
         }
         values.update(self.settings_overrides)
         settings = Settings.model_validate(values)
@@ -76,6 +78,20 @@ class Harness:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.slack.stop()
+
+    def jobs(self) -> list[Job]:
+        assert self.deps is not None and self.app is not None, "start() the harness first"
+        return background_jobs(self.deps, self.app.client)
+
+    async def run_jobs(self) -> None:
+        """One tick of every background job: fire due steps, deliver queued notices."""
+        await run_jobs_once(self.jobs())
+
+    async def alert(self, body: object, token: str | None = "alerts-token") -> Response:
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return await self.post("/alerts", json.dumps(body), headers)
 
     async def post(self, path: str, body: str, headers: dict[str, str]) -> Response:
         assert self._session is not None, "start() the harness first"

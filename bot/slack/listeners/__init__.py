@@ -5,8 +5,12 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.slack.listeners.commands import oncall
+from bot.slack.listeners.actions import page as page_actions
+from bot.slack.listeners.commands import oncall, page
+from bot.slack.listeners.commands.incidents import incidents
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    oncall.register(app, deps, extra={})
+    oncall.register(app, deps, extra={"incidents": incidents})
+    page.register(app, deps)
+    page_actions.register(app, deps)
