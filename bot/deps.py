@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from bot.clock import Clock
 from bot.config import TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.runbook import Runbook, load_runbooks
 from bot.services.schedule import ScheduleService
 from bot.settings import Settings
 
@@ -22,6 +23,8 @@ class Deps:
     redis: "Redis"
     clock: Clock
     schedule: ScheduleService
+    # Loaded once at start-up, keyed by slug; empty when there is no runbook directory.
+    runbooks: dict[str, Runbook] = field(default_factory=dict)
 
 
 def build_deps(
@@ -36,4 +39,11 @@ def build_deps(
         redis=redis,
         clock=clock,
         schedule=ScheduleService(cfg, calendar),
+        runbooks=_runbooks(Path(settings.runbooks_dir)),
     )
+
+
+def _runbooks(directory: Path) -> dict[str, Runbook]:
+    # A broken runbook raises RunbookError (file:line) here, stopping start-up: better than
+    # serving a checklist with steps missing.
+    return load_runbooks(directory) if directory.is_dir() else {}

@@ -3,3 +3,10 @@
 from __future__ import annotations
 
 COMMAND_ONCALL = "/oncall"
+
+COMMAND_RUNBOOK = "/runbook"
+# Every checklist checkbox group has this action ID; its block ID says which run it belongs
+# to: "checklist:<run id>:<group>:<revision>" (see bot/slack/blocks/runbook.py).
+CHECKLIST_TICK = "checklist_tick"
+CHECKLIST_BLOCK = "checklist"
+CHECKLIST_PROGRESS = "checklist_progress"
