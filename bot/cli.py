@@ -15,6 +15,7 @@ from typing import Any
 from bot.clock import FakeClock, SystemClock
 from bot.config import ConfigError, TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.runbook import Runbook, RunbookError, load_runbooks, validate_runbooks
 from bot.domain.schedule import week_bounds, week_start, week_views
 from bot.settings import ENV, Settings, SettingsError, settings_from_env
 
@@ -38,8 +39,27 @@ def cmd_check(env: dict[str, str], out: Any = sys.stdout) -> int:
         for line in exc.problems:
             print(f"error: {line}", file=sys.stderr)
         return 1
+    runbooks_dir = Path(env.get(ENV["runbooks_dir"]) or "runbooks")
+    try:
+        runbooks = load_runbooks(runbooks_dir)
+    except (RunbookError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    problems = validate_runbooks(runbooks, (p.slug for p in cfg.pipelines), cfg.policy.dashboards)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 1
     print(render_check(cfg, datetime.now(UTC)), file=out)
+    print("\n" + render_runbooks(runbooks), file=out)
     return 0
+
+
+def render_runbooks(runbooks: dict[str, Runbook]) -> str:
+    lines = [f"Runbooks ({len(runbooks)})"]
+    for slug, runbook in sorted(runbooks.items()):
+        lines.append(f"  {slug:<15} {len(runbook.steps):>2} steps  {runbook.source}")
+    return "\n".join(lines)
 
 
 def render_check(cfg: TeamConfig, now: datetime) -> str:
@@ -125,6 +145,11 @@ def cmd_serve(env: dict[str, str], embedded_store: bool) -> int:
         load_config(Path(settings.config_dir))
     except ConfigError as exc:
         return _fail("bad configuration:\n  " + "\n  ".join(exc.problems))
+    if Path(settings.runbooks_dir).is_dir():
+        try:
+            load_runbooks(Path(settings.runbooks_dir))
+        except RunbookError as exc:
+            return _fail(f"bad runbook: {exc} (run `oncall-bot check`)")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings, embedded_store))
     return 0
@@ -166,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     serve = sub.add_parser("serve", help="run the bot (HTTP on $PORT, or Socket Mode)")
     serve.add_argument("--embedded-store", action="store_true", help="in-memory fakeredis")
-    sub.add_parser("check", help="validate the configuration and print the schedule")
+    sub.add_parser("check", help="validate the configuration and runbooks; print the schedule")
     console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
     console.add_argument("--at", help="start the virtual clock at this time (IST)")
     args = parser.parse_args(argv)

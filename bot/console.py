@@ -188,10 +188,17 @@ class Console:
         if p.channel and p.ts:
             message = self.harness.slack.messages.get((p.channel, p.ts))
         action: dict[str, Any] = {"type": el["type"], "action_id": el.get("action_id")}
+        block_id = p.block_id
         if el["type"] == "button":
             action.update(value=el.get("value"), text=el.get("text"))
         else:
-            current = _current_element(message, p.block_id, str(el.get("action_id"))) or el
+            current = _current_element(message, p.block_id, str(el.get("action_id")))
+            if current is None and p.option is not None:
+                # Redrawn since it was numbered, under a new block ID: click today's copy.
+                block_id, current = _element_with_option(
+                    message, str(el.get("action_id")), p.option
+                ) or (block_id, None)
+            current = current or el
             chosen = list(current.get("initial_options", []))
             assert p.option is not None
             if any(o.get("value") == p.option.get("value") for o in chosen):
@@ -202,7 +209,7 @@ class Console:
         return block_actions_payload(
             user_id=self._slack_id(),
             action=action,
-            block_id=p.block_id,
+            block_id=block_id,
             response_url=self.harness.slack.response_url(),
             channel=p.channel,
             message=message,
@@ -218,6 +225,18 @@ def _current_element(
         for el in [*block.get("elements", []), block.get("accessory") or {}]:
             if el.get("action_id") == action_id:
                 return dict(el)
+    return None
+
+
+def _element_with_option(
+    message: dict[str, Any] | None, action_id: str, option: dict[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
+    """The block ID and element that now offer `option`, wherever the redraw put them."""
+    for block in (message or {}).get("blocks", []):
+        for el in [*block.get("elements", []), block.get("accessory") or {}]:
+            values = {o.get("value") for o in el.get("options", [])}
+            if el.get("action_id") == action_id and option.get("value") in values:
+                return str(block.get("block_id", "")), dict(el)
     return None
 
 

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from bot.clock import Clock
 from bot.config import TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.runbook import Runbook, load_runbooks
 from bot.services.paging import PagingService
 from bot.services.schedule import ScheduleService
 from bot.settings import Settings
@@ -30,6 +31,8 @@ class Deps:
     incidents: IncidentStore
     outbox: Outbox
     paging: PagingService
+    # Loaded once at start-up, keyed by slug; empty when there is no runbook directory.
+    runbooks: dict[str, Runbook]
 
 
 def build_deps(
@@ -40,7 +43,10 @@ def build_deps(
     schedule = ScheduleService(cfg, calendar)
     waker = Waker()
     incidents = IncidentStore(redis, cfg.policy.retention)
-    paging = PagingService(cfg, calendar, schedule, incidents, waker.wake, checklists=False)
+    runbooks = _runbooks(Path(settings.runbooks_dir))
+    paging = PagingService(
+        cfg, calendar, schedule, incidents, waker.wake, checklists=bool(runbooks)
+    )
     return Deps(
         settings=settings,
         config=cfg,
@@ -52,4 +58,11 @@ def build_deps(
         incidents=incidents,
         outbox=Outbox(redis),
         paging=paging,
+        runbooks=runbooks,
     )
+
+
+def _runbooks(directory: Path) -> dict[str, Runbook]:
+    # A broken runbook raises RunbookError (file:line) here, stopping start-up: better than
+    # serving a checklist with steps missing.
+    return load_runbooks(directory) if directory.is_dir() else {}

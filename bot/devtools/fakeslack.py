@@ -112,8 +112,11 @@ class FakeSlack:
             body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal"}
             return web.json_response(body, status=failure.status, headers=headers)
         args = await self._args(request)
+        # Answer (and so store the message) before recording, so a listener on calls can
+        # already look the posted message up by its ts.
+        answer = self._answer(method, args)
         self._record(Call(method, args))
-        return web.json_response(self._answer(method, args))
+        return web.json_response(answer)
 
     async def _response(self, request: web.Request) -> web.Response:
         args = await self._args(request)

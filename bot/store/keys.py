@@ -29,3 +29,12 @@ def ack_window(incident_id: str) -> str:
     """String with a TTL: present while the person paged last may still ACK before the next
     step; its PTTL is the countdown the page message shows."""
     return f"{PREFIX}ackwin:{incident_id}"
+
+
+def checklist(run_id: str) -> str:
+    """One checklist run (JSON), see bot/store/checklists.py."""
+    return f"{PREFIX}checklist:{run_id}"
+
+
+# INCR counter that hands out checklist run ids, unique across bot processes.
+CHECKLIST_SEQ = f"{PREFIX}checklist-seq"
