@@ -15,20 +15,31 @@ from collections.abc import Awaitable, Callable
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.services.checklists import open_checklist, progress_text
 from bot.services.delivery import Delivery
+from bot.store.incidents import Stored
 
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
 
 
-def delivery_for(deps: Deps) -> Delivery:
-    return Delivery(deps.config, deps.incidents, deps.outbox, deps.clock)
+def delivery_for(deps: Deps, client: AsyncWebClient) -> Delivery:
+    async def open_run(stored: Stored, channel: str, thread_ts: str) -> str:
+        inc = stored.incident
+        return await open_checklist(
+            deps, client, inc.pipeline, channel, thread_ts=thread_ts, incident_id=inc.id
+        )
+
+    async def progress(run_id: str) -> str | None:
+        return await progress_text(deps, run_id)
+
+    return Delivery(deps.config, deps.incidents, deps.outbox, deps.clock, open_run, progress)
 
 
 def background_jobs(deps: Deps, client: AsyncWebClient) -> list[Job]:
     """Every periodic job of every feature, bound to its dependencies."""
-    delivery = delivery_for(deps)
+    delivery = delivery_for(deps, client)
 
     async def escalate() -> None:
         await deps.paging.tick(deps.clock.now())

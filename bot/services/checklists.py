@@ -139,3 +139,12 @@ async def _draw(deps: Deps, client: AsyncWebClient, run: ChecklistRun) -> None:
         )
     for ts, body in zip(run.message_ts, thread_messages(deps.config, run), strict=True):
         await client.chat_update(channel=run.channel, ts=ts, text=body.text, blocks=body.blocks)
+
+
+async def progress_text(deps: Deps, run_id: str) -> str | None:
+    """`3/8 done` for a page message or `/oncall incidents`; None once the run has expired."""
+    try:
+        done, total = await checklist_progress(deps, run_id)
+    except ChecklistNotFound:
+        return None
+    return f"{done}/{total} done"
