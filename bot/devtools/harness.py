@@ -50,9 +50,12 @@ class Harness:
     url: str = ""
     _runner: web.AppRunner | None = None
     _session: aiohttp.ClientSession | None = None
+    _owns_slack: bool = True
 
     async def start(self) -> Harness:
-        api = await self.slack.start()
+        self._owns_slack = not self.slack.url
+        # Several harnesses (bot "replicas") may share one fake Slack.
+        api = self.slack.api_url if self.slack.url else await self.slack.start()
         values: dict[str, Any] = {
             "bot_token": "xoxb-console",
             "signing_secret": SECRET,
@@ -77,7 +80,8 @@ class Harness:
             await self._session.close()
         if self._runner is not None:
             await self._runner.cleanup()
-        await self.slack.stop()
+        if self._owns_slack:
+            await self.slack.stop()
 
     def jobs(self) -> list[Job]:
         assert self.deps is not None and self.app is not None, "start() the harness first"

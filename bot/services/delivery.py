@@ -56,7 +56,7 @@ class Delivery:
             if not batch:
                 break
             # Page messages first: thread replies and updates need their ts.
-            batch.sort(key=lambda item: item[1].get("kind") != "post_page")
+            batch.sort(key=lambda item: (item[1].get("kind") != "post_page", item[1]["id"]))
             progress = 0
             for member, notice in batch:
                 try:

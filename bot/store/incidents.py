@@ -9,6 +9,7 @@ bot processes race for it.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,19 +24,19 @@ from bot.store import keys
 # ARGV: data template (JSON with "__ID__"), due score or "", notices JSON array,
 #       ack window ms or "", prefix for new incident keys
 _OPEN_OR_JOIN = """
+local PLACEHOLDER = '@@INCIDENT@@'
 local existing = redis.call('GET', KEYS[2])
 if existing then
   local ikey = ARGV[5] .. existing
   redis.call('HINCRBY', ikey, 'count', 1)
   if ARGV[6] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[6]) end
-  local update = {id = ARGV[8], kind = 'update_page', incident = existing}
-  redis.call('ZADD', KEYS[5], ARGV[7], cjson.encode(update))
+  redis.call('ZADD', KEYS[5], ARGV[7], (string.gsub(ARGV[8], PLACEHOLDER, existing)))
   return {0, existing}
 end
 local n = redis.call('INCR', KEYS[7])
 local id = 'INC-' .. n
 local ikey = ARGV[5] .. id
-local data = string.gsub(ARGV[1], '__ID__', id)
+local data = string.gsub(ARGV[1], PLACEHOLDER, id)
 redis.call('HSET', ikey, 'data', data, 'version', 1, 'count', 1)
 if ARGV[6] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[6]) end
 redis.call('SET', KEYS[2], id)
@@ -43,8 +44,7 @@ redis.call('SADD', KEYS[3], id)
 if ARGV[2] ~= '' then redis.call('ZADD', KEYS[4], ARGV[2], id) end
 if ARGV[4] ~= '' then redis.call('SET', KEYS[6] .. id, '0', 'PX', ARGV[4]) end
 for _, notice in ipairs(cjson.decode(ARGV[3])) do
-  notice['incident'] = id
-  redis.call('ZADD', KEYS[5], ARGV[7], cjson.encode(notice))
+  redis.call('ZADD', KEYS[5], ARGV[7], (string.gsub(notice, PLACEHOLDER, id)))
 end
 return {1, id}
 """
@@ -67,7 +67,7 @@ else
   redis.call('SET', KEYS[5], '1', 'PX', ARGV[5])
 end
 for _, notice in ipairs(cjson.decode(ARGV[4])) do
-  redis.call('ZADD', KEYS[4], ARGV[9], cjson.encode(notice))
+  redis.call('ZADD', KEYS[4], ARGV[9], notice)
 end
 if ARGV[6] == 'closed' then
   redis.call('SREM', KEYS[3], ARGV[8])
@@ -84,6 +84,9 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, AR
 for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
 return due
 """
+
+
+PLACEHOLDER = "@@INCIDENT@@"
 
 
 def _score(at: datetime) -> float:
@@ -113,8 +116,14 @@ class IncidentStore:
 
     @staticmethod
     def _notices(notices: list[Notice]) -> str:
+        """A JSON array of notice JSON strings. Each id starts with a time and a sequence
+        number, so notices due together are claimed in the order they were emitted."""
+        stamp = f"{time.time_ns():020d}"
         return json.dumps(
-            [{"id": uuid.uuid4().hex, **n.model_dump(exclude_none=True)} for n in notices]
+            [
+                json.dumps({"id": f"{stamp}-{i:03d}-{uuid.uuid4().hex[:8]}", **n.model_dump()})
+                for i, n in enumerate(notices)
+            ]
         )
 
     async def open_or_join(
@@ -122,7 +131,9 @@ class IncidentStore:
     ) -> tuple[bool, str]:
         """Create `inc` (its id is assigned here) unless an open incident has its dedupe key,
         in which case the alert joins that one. Returns (created, incident id)."""
-        data = inc.model_copy(update={"id": "__ID__"}).model_dump_json()
+        data = inc.model_copy(update={"id": PLACEHOLDER}).model_dump_json()
+        notices = [n.model_copy(update={"incident": PLACEHOLDER}) for n in notices]
+        join_update = json.loads(self._notices([Notice(kind="update_page", incident=PLACEHOLDER)]))
         window = ""
         if inc.next_at is not None:
             window = str(max(1, int((inc.next_at - now).total_seconds() * 1000)))
@@ -144,7 +155,7 @@ class IncidentStore:
                 keys.incident(""),
                 "" if value is None else repr(value),
                 repr(_score(now)),
-                uuid.uuid4().hex,
+                join_update[0],
             ],
         )
         return bool(int(created)), str(incident_id)

@@ -31,10 +31,15 @@ def parse_page(cfg: TeamConfig, text: str) -> PageArgs | str:
     words = text.split()
     if not words:
         return f"Which pipeline? {USAGE}"
-    pipeline = find_pipeline(cfg, words[0])
+    # The pipeline may be several words (`growth agg`): take the longest prefix that names one.
+    pipeline, cut = None, 0
+    for cut in range(min(3, len(words)), 0, -1):
+        pipeline = find_pipeline(cfg, " ".join(words[:cut]))
+        if pipeline is not None:
+            break
     if pipeline is None:
         return unknown_pipeline_message(cfg, words[0]) + " " + USAGE
-    rest = words[1:]
+    rest = words[cut:]
     severity = Severity.SEV2
     if rest and rest[0].casefold() in {s.value for s in Severity}:
         severity = Severity(rest[0].casefold())

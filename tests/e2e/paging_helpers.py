@@ -1,0 +1,67 @@
+"""Helpers for paging tests: read what the fake Slack was told, move the clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.clock import FakeClock
+from bot.devtools.fakeslack import Call
+from bot.devtools.harness import Harness
+from bot.devtools.signing import block_actions_payload
+
+IDS = {"AM": "U0AMEHTA01", "PR": "U0PRRAO002", "CW": "U0CHENWU03", "SK": "U0SKAPOOR4"}
+INITIALS = {v: k for k, v in IDS.items()}
+
+
+def dms(harness: Harness) -> list[tuple[str, str]]:
+    """(initials, text) of every DM, in order."""
+    return [
+        (INITIALS[str(c.args["channel"])[1:]], str(c.args["text"]))
+        for c in harness.slack.of("chat.postMessage")
+        if str(c.args.get("channel", "")).startswith("D")
+    ]
+
+
+def thread(harness: Harness) -> list[str]:
+    return [
+        str(c.args["text"])
+        for c in harness.slack.of("chat.postMessage")
+        if c.args.get("thread_ts") and "Diagnostics checklist" not in str(c.args.get("text"))
+    ]
+
+
+def page_posts(harness: Harness) -> list[Call]:
+    return [
+        c
+        for c in harness.slack.of("chat.postMessage")
+        if not str(c.args.get("channel", "")).startswith("D")
+        and not c.args.get("thread_ts")
+        and "Page INC-" in str(c.args.get("text"))
+    ]
+
+
+async def advance(harness: Harness, minutes: float) -> None:
+    """Move the fake clock in 30 s steps, running the background jobs at each."""
+    clock = harness.clock
+    assert isinstance(clock, FakeClock)
+    target = clock.now() + timedelta(minutes=minutes)
+    while clock.now() < target:
+        clock.set(min(clock.now() + timedelta(seconds=30), target))
+        await harness.run_jobs()
+
+
+async def press(harness: Harness, user: str, action_id: str, incident_id: str) -> Any:
+    post = next(c for c in page_posts(harness) if incident_id in str(c.args["text"]))
+    payload = block_actions_payload(
+        user_id=IDS.get(user, user),
+        action={"type": "button", "action_id": action_id, "value": incident_id},
+        block_id="page_actions",
+        response_url=harness.slack.response_url(),
+        channel=str(post.args["channel"]),
+    )
+    return await harness.interact(payload)
+
+
+def ephemeral_replies(harness: Harness) -> list[str]:
+    return [str(c.args.get("text")) for c in harness.slack.of("response_url")]
