@@ -11,7 +11,9 @@ from bot.clock import Clock
 from bot.config import TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
 from bot.services.schedule import ScheduleService
+from bot.services.swaps import SwapService
 from bot.settings import Settings
+from bot.store.swaps import SwapStore
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Deps:
     redis: "Redis"
     clock: Clock
     schedule: ScheduleService
+    swaps: SwapService
 
 
 def build_deps(
@@ -29,11 +32,14 @@ def build_deps(
 ) -> Deps:
     cfg = config if config is not None else load_config(Path(settings.config_dir))
     calendar = HolidayCalendar(cfg.policy.holidays)
+    swaps = SwapService(cfg, calendar, SwapStore(redis), clock)
     return Deps(
         settings=settings,
         config=cfg,
         calendar=calendar,
         redis=redis,
         clock=clock,
-        schedule=ScheduleService(cfg, calendar),
+        # Approved swaps are the last word on who holds a role (see bot.domain.swaps).
+        schedule=ScheduleService(cfg, calendar, overrides=swaps.overrides, flags=swaps.flags),
+        swaps=swaps,
     )

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.slack import swap_jobs
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,11 @@ Job = Callable[[], Awaitable[None]]
 def background_jobs(deps: Deps, client: AsyncWebClient) -> list[Job]:
     """Every periodic job of every feature, bound to its dependencies."""
     jobs: list[Job] = []
+    jobs += [
+        lambda: swap_jobs.expire_swaps(deps, client),
+        lambda: swap_jobs.send_reminders(deps, client),
+        lambda: swap_jobs.prune(deps),
+    ]
     return jobs
 
 

@@ -34,7 +34,12 @@ REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
 
 
 class SwapError(ValueError):
-    """A request the rules refuse; the message says what is valid."""
+    """A request the rules refuse; the message says what is valid. `field` says which input
+    was wrong ("counterpart", "window" or "back") so a modal can put the error beside it."""
+
+    def __init__(self, message: str, field: str = "window") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class SwapStatus(StrEnum):
@@ -163,9 +168,7 @@ def window_from_fields(
     return Window(start=start, end=end)
 
 
-def fields_from_window(
-    window: Window, tz: ZoneInfo
-) -> tuple[date, time | None, date, time | None]:
+def fields_from_window(window: Window, tz: ZoneInfo) -> tuple[date, time | None, date, time | None]:
     """The inverse of window_from_fields, for pre-filling the modal."""
     s, e = window.start.astimezone(tz), window.end.astimezone(tz)
     midnight = time(0)
@@ -192,7 +195,9 @@ def describe_window(window: Window, tz: ZoneInfo) -> str:
 
 def overrides(swap: Swap) -> list[Override]:
     """What an approved swap means to the schedule engine."""
-    out = [Override(id=swap.id, start=swap.start, end=swap.end, a=swap.requester, b=swap.counterpart)]
+    out = [
+        Override(id=swap.id, start=swap.start, end=swap.end, a=swap.requester, b=swap.counterpart)
+    ]
     if swap.back is not None:
         out.append(
             Override(
@@ -240,45 +245,61 @@ def validate_request(
     swap: Swap,
     now: datetime,
     approved: Sequence[Swap],
+    role: str | None = None,
 ) -> None:
-    """Raise SwapError naming the first rule `swap` breaks."""
+    """Raise SwapError naming the first rule `swap` breaks; `role` ("Primary"/"Backup"), if
+    given, is the role the requester means to hand over and must be the one they hold."""
     tz = cfg.zone
     members = {m.initials for m in cfg.members}
     if swap.counterpart not in members:
         valid = ", ".join(sorted(members))
-        raise SwapError(f"`{swap.counterpart}` is not on the roster (valid: {valid}).")
+        raise SwapError(
+            f"`{swap.counterpart}` is not on the roster (valid: {valid}).", "counterpart"
+        )
     if swap.counterpart == swap.requester:
-        raise SwapError("You cannot swap with yourself: name another member of the roster.")
-    for label, w in (("window", swap.window), ("return window", swap.back)):
+        raise SwapError(
+            "You cannot swap with yourself: name another member of the roster.", "counterpart"
+        )
+    for label, field, w in (
+        ("window", "window", swap.window),
+        ("return window", "back", swap.back),
+    ):
         if w is None:
             continue
         if w.end <= w.start:
-            raise SwapError(f"The {label} is empty: it must end after it starts.")
+            raise SwapError(f"The {label} is empty: it must end after it starts.", field)
         if w.start <= now:
             raise SwapError(
                 f"The {label} {describe_window(w, tz)} has already started; swaps are arranged "
-                "before the shift. Pick a window that starts in the future."
+                "before the shift. Pick a window that starts in the future.",
+                field,
             )
     if swap.back is not None and swap.back.overlaps(swap.window):
-        raise SwapError("The two windows of an exchange must not overlap.")
+        raise SwapError("The two windows of an exchange must not overlap.", "back")
     clash = conflicting(swap, approved)
     if clash is not None:
         raise SwapError(
             f"That overlaps approved swap #{clash.id} ({clash.requester}→{clash.counterpart}, "
             f"{describe_window(clash.window, tz)}); cancel it first or pick another window."
         )
-    if roles_held(cfg, calendar, swap.requester, swap.window) is None:
+    held = roles_held(cfg, calendar, swap.requester, swap.window)
+    if held is not None and role is not None and role not in held:
+        raise SwapError(
+            f"You are {' and '.join(sorted(held))} in {describe_window(swap.window, tz)}, "
+            f"not {role}: pick that role or `Whichever I hold`.",
+            "role",
+        )
+    if held is None:
         raise SwapError(
             f"You ({swap.requester}) are not Primary or Backup for the whole of "
             f"{describe_window(swap.window, tz)}, so there is no shift to hand over. "
             "Check `/oncall schedule`."
         )
-    if swap.back is not None and (
-        roles_held(cfg, calendar, swap.counterpart, swap.back) is None
-    ):
+    if swap.back is not None and (roles_held(cfg, calendar, swap.counterpart, swap.back) is None):
         raise SwapError(
             f"{swap.counterpart} is not Primary or Backup for the whole of "
-            f"{describe_window(swap.back, tz)}, so there is no shift to take in return."
+            f"{describe_window(swap.back, tz)}, so there is no shift to take in return.",
+            "back",
         )
 
 

@@ -43,6 +43,7 @@ class SwapService:
         window: Window,
         back: Window | None = None,
         note: str = "",
+        role: str | None = None,
     ) -> Swap:
         now = self.clock.now()
         draft = Swap(
@@ -57,7 +58,7 @@ class SwapService:
             created_at=now,
         )
         approved = await self.store.approved_after(min(w.start for w in draft.windows))
-        validate_request(self.config, self.calendar, draft, now, approved)
+        validate_request(self.config, self.calendar, draft, now, approved, role)
         swap = draft.model_copy(update={"id": await self.store.next_id()})
         return await self.store.create(swap)
 
@@ -74,8 +75,7 @@ class SwapService:
         def check(swap: Swap) -> None:
             if actor != swap.counterpart:
                 raise TransitionRefused(
-                    f"Only {swap.counterpart} can {verb} swap #{swap.id}: it asks them, "
-                    "not you.",
+                    f"Only {swap.counterpart} can {verb} swap #{swap.id}: it asks them, not you.",
                     swap,
                 )
             if swap.status is not SwapStatus.PENDING:
@@ -87,10 +87,13 @@ class SwapService:
 
         return await self.store.transition(swap_id, to, actor, now, check)
 
-    async def cancel(self, swap_id: int, actor: str) -> Swap:
+    async def cancel(self, swap_id: int, actor: str) -> tuple[Swap, bool]:
+        """The cancelled swap, and whether it had been approved (then the team is told)."""
         now = self.clock.now()
+        seen: list[SwapStatus] = []
 
         def check(swap: Swap) -> None:
+            seen.append(swap.status)
             if actor != swap.requester:
                 raise TransitionRefused(
                     f"Only {swap.requester}, who asked for swap #{swap.id}, can cancel it.", swap
@@ -104,7 +107,9 @@ class SwapService:
                     swap,
                 )
 
-        return await self.store.transition(swap_id, SwapStatus.CANCELLED, actor, now, check)
+        done = await self.store.transition(swap_id, SwapStatus.CANCELLED, actor, now, check)
+        # The last check ran inside the transaction that succeeded.
+        return done, seen[-1] is SwapStatus.APPROVED
 
     async def expire_due(self) -> list[Swap]:
         """Expire pending requests whose window has started; returns those this process
@@ -136,7 +141,9 @@ class SwapService:
 
     async def flags(self, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
         """The FlagSource for ScheduleService: a line per unswapped PTO/holiday conflict."""
-        return [(c.start, conflict_note(c, self.config.zone)) for c in await self.conflicts(start, end)]
+        return [
+            (c.start, conflict_note(c, self.config.zone)) for c in await self.conflicts(start, end)
+        ]
 
     async def add_pto(self, member: str, window: Window) -> Pto:
         now = self.clock.now()

@@ -3,3 +3,26 @@
 from __future__ import annotations
 
 COMMAND_ONCALL = "/oncall"
+
+# Swaps (issue #5)
+COMMAND_SWAP = "/swap"
+BLOCK_SWAP_DECISION = "swap_decision"
+ACTION_SWAP_APPROVE = "swap_approve"
+ACTION_SWAP_DECLINE = "swap_decline"
+BLOCK_SWAP_REMINDER = "swap_reminder"
+ACTION_SWAP_OPEN_MODAL = "swap_open_modal"
+CALLBACK_SWAP_MODAL = "swap_modal"
+BLOCK_SWAP_MEMBER = "swap_member"
+ACTION_SWAP_MEMBER = "swap_member_select"
+BLOCK_SWAP_START_DATE = "swap_start_date"
+ACTION_SWAP_START_DATE = "swap_start_date_pick"
+BLOCK_SWAP_START_TIME = "swap_start_time"
+ACTION_SWAP_START_TIME = "swap_start_time_pick"
+BLOCK_SWAP_END_DATE = "swap_end_date"
+ACTION_SWAP_END_DATE = "swap_end_date_pick"
+BLOCK_SWAP_END_TIME = "swap_end_time"
+ACTION_SWAP_END_TIME = "swap_end_time_pick"
+BLOCK_SWAP_ROLE = "swap_role"
+ACTION_SWAP_ROLE = "swap_role_select"
+BLOCK_SWAP_NOTE = "swap_note"
+ACTION_SWAP_NOTE = "swap_note_input"

@@ -24,3 +24,6 @@ def swap(swap_id: int) -> str:
 def swap_reminder(member: str, start_epoch: int, reason: str, lead: str) -> str:
     """Claimed with SET NX so each reminder goes out once across replicas."""
     return f"{PREFIX}swaps:reminded:{member}:{start_epoch}:{reason}:{lead}"
+
+
+SWAPS_PRUNED = PREFIX + "swaps:pruned"  # held for an hour by whichever replica pruned last

@@ -33,12 +33,18 @@ def _epoch(at: datetime) -> int:
     return int(at.timestamp())
 
 
-def _dump(swap: Swap) -> dict[str, str]:
+def _dump(swap: Swap) -> dict[Any, Any]:
+    # Any: redis-py's stubs want a union-keyed Mapping, which a dict[str, str] is not.
     return {k: str(v) for k, v in swap.model_dump(mode="json", exclude_none=True).items()}
 
 
-def _load(data: dict[str, str]) -> Swap | None:
-    return Swap.model_validate(data) if data else None
+def _load(data: Any) -> Swap | None:
+    return Swap.model_validate({str(k): str(v) for k, v in data.items()}) if data else None
+
+
+def _strs(values: Any) -> list[str]:
+    """Replies as str: clients are built with decode_responses=True (see connection.py)."""
+    return [str(v) for v in values]
 
 
 class SwapStore:
@@ -68,22 +74,22 @@ class SwapStore:
         return [s for s in (_load(r) for r in rows) if s is not None]
 
     async def pending(self) -> list[Swap]:
-        return await self._many(list(await self.redis.zrange(keys.SWAPS_PENDING, 0, -1)))
+        return await self._many(_strs(await self.redis.zrange(keys.SWAPS_PENDING, 0, -1)))
 
     async def pending_started(self, now: datetime) -> list[Swap]:
         ids = await self.redis.zrangebyscore(keys.SWAPS_PENDING, "-inf", _epoch(now))
-        return await self._many(list(ids))
+        return await self._many(_strs(ids))
 
     async def approved_after(self, start: datetime) -> list[Swap]:
         """Approved swaps whose last window ends after `start`."""
         ids = await self.redis.zrangebyscore(keys.SWAPS_APPROVED, f"({_epoch(start)}", "+inf")
-        return await self._many(list(ids))
+        return await self._many(_strs(ids))
 
     async def approved_between(self, start: datetime, end: datetime) -> list[Swap]:
         return [s for s in await self.approved_after(start) if s.first_start < end]
 
     async def everything(self) -> list[Swap]:
-        return await self._many(list(await self.redis.zrange(keys.SWAPS_ALL, 0, -1)))
+        return await self._many(_strs(await self.redis.zrange(keys.SWAPS_ALL, 0, -1)))
 
     async def set_dm(self, swap_id: int, channel: str, ts: str) -> None:
         await self.redis.hset(keys.swap(swap_id), mapping={"dm_channel": channel, "dm_ts": ts})
@@ -111,7 +117,7 @@ class SwapStore:
                         ids = await pipe.zrangebyscore(
                             keys.SWAPS_APPROVED, f"({_epoch(swap.first_start)}", "+inf"
                         )
-                        rows = [await pipe.hgetall(keys.swap(int(i))) for i in ids]
+                        rows = [await pipe.hgetall(keys.swap(int(i))) for i in _strs(ids)]
                         approved = [s for s in (_load(r) for r in rows) if s is not None]
                         clash = conflicting(swap, approved)
                         if clash is not None:
@@ -124,7 +130,7 @@ class SwapStore:
                     done = swap.model_copy(
                         update={"status": to, "decided_at": now, "decided_by": actor}
                     )
-                    pipe.multi()
+                    pipe.multi()  # type: ignore[no-untyped-call]
                     pipe.hset(key, mapping=_dump(done))
                     pipe.zrem(keys.SWAPS_PENDING, str(swap_id))
                     if to is SwapStatus.APPROVED:
@@ -156,7 +162,8 @@ class SwapStore:
         )
 
     async def audit(self) -> list[dict[str, str]]:
-        return [dict(fields) for _, fields in await self.redis.xrange(keys.SWAPS_AUDIT)]
+        entries: Any = await self.redis.xrange(keys.SWAPS_AUDIT)
+        return [{str(k): str(v) for k, v in fields.items()} for _, fields in entries]
 
     async def prune(self, now: datetime, keep: timedelta) -> None:
         """Forget swaps and PTO that ended more than `keep` ago (the audit stream stays)."""
@@ -187,14 +194,17 @@ class SwapStore:
 
     async def ptos_after(self, start: datetime) -> list[Pto]:
         raw = await self.redis.zrangebyscore(keys.PTO, f"({_epoch(start)}", "+inf")
-        return [Pto.model_validate(json.loads(r)) for r in raw]
+        return [Pto.model_validate(json.loads(r)) for r in _strs(raw)]
 
     async def ptos_between(self, start: datetime, end: datetime) -> list[Pto]:
         return [p for p in await self.ptos_after(start) if p.start < end]
 
     async def all_ptos(self) -> list[Pto]:
-        return [Pto.model_validate(json.loads(r)) for r in await self.redis.zrange(keys.PTO, 0, -1)]
+        raw = await self.redis.zrange(keys.PTO, 0, -1)
+        return [Pto.model_validate(json.loads(r)) for r in _strs(raw)]
 
     async def claim(self, key: str, ttl: timedelta) -> bool:
         """True for exactly one caller across replicas."""
-        return bool(await self.redis.set(key, "1", nx=True, px=max(int(ttl.total_seconds() * 1000), 1)))
+        return bool(
+            await self.redis.set(key, "1", nx=True, px=max(int(ttl.total_seconds() * 1000), 1))
+        )
