@@ -7,16 +7,13 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.config.models import TeamConfig
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.pto import Conflict, Pto, conflict_note, conflicts
 from bot.domain.schedule import Override
 from bot.domain.swaps import (
-    Conflict,
-    Pto,
     Swap,
     SwapError,
     SwapStatus,
     Window,
-    conflict_note,
-    conflicts,
     due_to_expire,
     overrides,
     validate_request,

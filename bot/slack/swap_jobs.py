@@ -11,7 +11,7 @@ from datetime import timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.swaps import due_reminders
+from bot.domain.pto import due_reminders
 from bot.services.swaps import REMINDER_HORIZON
 from bot.slack.swap_notify import remind, tell_outcome
 from bot.store import keys

@@ -11,8 +11,9 @@ import logging
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.domain.pto import Conflict
 from bot.domain.schedule import Segment, segments
-from bot.domain.swaps import Conflict, Swap, SwapStatus
+from bot.domain.swaps import Swap, SwapStatus
 from bot.slack.blocks.common import Reply
 from bot.slack.blocks.swaps import (
     announcement,

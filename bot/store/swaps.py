@@ -16,7 +16,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
-from bot.domain.swaps import Pto, Swap, SwapError, SwapStatus, conflicting
+from bot.domain.pto import Pto
+from bot.domain.swaps import Swap, SwapError, SwapStatus, conflicting
 from bot.store import keys
 
 MAX_RETRIES = 20

@@ -7,8 +7,9 @@ from datetime import date, time
 from typing import Any
 
 from bot.config.models import TeamConfig
+from bot.domain.pto import Conflict, Pto
 from bot.domain.schedule import Segment, exchange_label
-from bot.domain.swaps import Conflict, Pto, Swap, SwapStatus, Window, describe_window
+from bot.domain.swaps import Swap, SwapStatus, Window, describe_window
 from bot.slack import ids
 from bot.slack.blocks.common import (
     Block,
@@ -21,14 +22,23 @@ from bot.slack.blocks.common import (
     section,
 )
 
-HELP = """*`/swap`* — hand your on-call shift to someone, with their approval
-• `/swap @member <window>` — ask @member to take your role (Primary or Backup) for the window; if they hold the other role you exchange roles
-• `/swap @member <window> for <window>` — an exchange of shifts: you take theirs in return
-• `/swap` — the same, in a form
-• `/swap list` — pending and upcoming swaps
-• `/swap cancel <id>` — withdraw your request (or an approved swap that has not started)
-Windows: `2025-09-03` (that whole day, IST), `2025-09-03..2025-09-05`, `week 2025-09-03` (handoff to handoff), `2025-09-03 09:00..18:00`; IST unless a zone is given.
-• `/oncall pto <window>` — record your leave; you are reminded to arrange a swap if you are on call"""
+HELP = "\n".join(
+    [
+        "*`/swap`* — hand your on-call shift to someone, with their approval",
+        "• `/swap @member <window>` — ask @member to take your role (Primary or Backup) for "
+        "the window; if they hold the other role you exchange roles",
+        "• `/swap @member <window> for <window>` — an exchange of shifts: you take theirs "
+        "in return",
+        "• `/swap` — the same, in a form",
+        "• `/swap list` — pending and upcoming swaps",
+        "• `/swap cancel <id>` — withdraw your request (or an approved swap not yet started)",
+        "Windows: `2025-09-03` (that whole day), `2025-09-03..2025-09-05`, "
+        "`week 2025-09-03` (handoff to handoff), `2025-09-03 09:00..18:00`; IST unless a zone "
+        "is given.",
+        "• `/oncall pto <window>` — record your leave; if you are on call then, you are "
+        "reminded to arrange a swap",
+    ]
+)
 
 
 def _windows(cfg: TeamConfig, swap: Swap) -> str:
