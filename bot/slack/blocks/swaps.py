@@ -45,7 +45,7 @@ def _windows(cfg: TeamConfig, swap: Swap) -> str:
     tz = cfg.zone
     text = f"*{describe_window(swap.window, tz)}*"
     if swap.back is not None:
-        text += f", and in return you give them yours on *{describe_window(swap.back, tz)}*"
+        text += f", and you take their role on *{describe_window(swap.back, tz)}* in return"
     return text
 
 
