@@ -149,6 +149,8 @@ async def test_overlap_with_an_approved_swap_is_refused_by_name(harness: Harness
 async def test_racing_approvals_of_overlapping_swaps_have_one_winner(harness: Harness) -> None:
     await swap_cmd(harness, PR, "@CW 2025-09-03")
     await swap_cmd(harness, PR, "@SK 2025-09-03 12:00..18:00")
+    # Warm connections so neither approval waits on a connect while the other finishes.
+    await asyncio.gather(harness.redis.ping(), harness.redis.ping())
     await asyncio.gather(
         press(harness, CW, CW, ids.ACTION_SWAP_APPROVE),
         press(harness, SK, SK, ids.ACTION_SWAP_APPROVE),
