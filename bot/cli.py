@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 from bot.clock import FakeClock, SystemClock
 from bot.config import ConfigError, TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.runbook import Runbook, RunbookError, load_runbooks, validate_runbooks
 from bot.domain.schedule import week_bounds, week_start, week_views
 from bot.settings import ENV, Settings, SettingsError, settings_from_env
 
@@ -37,8 +39,27 @@ def cmd_check(env: dict[str, str], out: Any = sys.stdout) -> int:
         for line in exc.problems:
             print(f"error: {line}", file=sys.stderr)
         return 1
+    runbooks_dir = Path(env.get(ENV["runbooks_dir"]) or "runbooks")
+    try:
+        runbooks = load_runbooks(runbooks_dir)
+    except (RunbookError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    problems = validate_runbooks(runbooks, (p.slug for p in cfg.pipelines), cfg.policy.dashboards)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 1
     print(render_check(cfg, datetime.now(UTC)), file=out)
+    print("\n" + render_runbooks(runbooks), file=out)
     return 0
+
+
+def render_runbooks(runbooks: dict[str, Runbook]) -> str:
+    lines = [f"Runbooks ({len(runbooks)})"]
+    for slug, runbook in sorted(runbooks.items()):
+        lines.append(f"  {slug:<15} {len(runbook.steps):>2} steps  {runbook.source}")
+    return "\n".join(lines)
 
 
 def render_check(cfg: TeamConfig, now: datetime) -> str:
@@ -62,7 +83,10 @@ def render_check(cfg: TeamConfig, now: datetime) -> str:
             f"  {i + 1:<7} {start:%Y-%m-%d} → {end:%Y-%m-%d}   {row.primary:<8} {row.backup}"
         )
     first = week_start(cfg, max(now, cfg.rotation.start_at))[0]
-    lines += ["", f"Next 8 weeks (from {max(now, cfg.rotation.start_at).astimezone(zone):%Y-%m-%d})"]
+    lines += [
+        "",
+        f"Next 8 weeks (from {max(now, cfg.rotation.start_at).astimezone(zone):%Y-%m-%d})",
+    ]
     lines.append(f"  {'Cycle':<7} {'Dates (Mon→Mon)':<25} {'Primary':<8} Backup   Notes")
     for w in week_views(cfg, cal, first, 8):
         notes = "; ".join(w.annotations)
@@ -90,12 +114,12 @@ async def _serve(settings: Settings, embedded_store: bool) -> None:
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     log.info("listening on :%s (POST /slack/events, GET /healthz)", settings.port)
-    tasks = [asyncio.create_task(run_forever(jobs, settings.tick_seconds))]
+    tasks = [asyncio.create_task(run_forever(deps, jobs))]
     if settings.app_token:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
         handler = AsyncSocketModeHandler(app, settings.app_token)
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected in Socket Mode")
     try:
         await asyncio.Event().wait()
@@ -121,18 +145,21 @@ def cmd_serve(env: dict[str, str], embedded_store: bool) -> int:
         load_config(Path(settings.config_dir))
     except ConfigError as exc:
         return _fail("bad configuration:\n  " + "\n  ".join(exc.problems))
-    try:
+    if Path(settings.runbooks_dir).is_dir():
+        try:
+            load_runbooks(Path(settings.runbooks_dir))
+        except RunbookError as exc:
+            return _fail(f"bad runbook: {exc} (run `oncall-bot check`)")
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings, embedded_store))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
 async def _console(env: dict[str, str], at: str | None) -> int:
     from bot.console import Console, run_console
-    from bot.runtime import background_jobs
     from bot.devtools.harness import Harness
     from bot.domain.timeparse import TimeParseError, parse_instant
+    from bot.runtime import background_jobs
     from bot.store.connection import embedded
 
     try:
@@ -194,12 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     serve = sub.add_parser("serve", help="run the bot (HTTP on $PORT, or Socket Mode)")
     serve.add_argument("--embedded-store", action="store_true", help="in-memory fakeredis")
-    sub.add_parser("check", help="validate the configuration and print the schedule")
+    sub.add_parser("check", help="validate the configuration and runbooks; print the schedule")
     console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
     console.add_argument("--at", help="start the virtual clock at this time (IST)")
     sub.add_parser("export", help="print swaps and PTO from $REDIS_URL as TOML")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     env = dict(os.environ)
     if args.cmd == "check":
         return cmd_check(env)

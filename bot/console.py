@@ -25,7 +25,7 @@ HELP = """Console commands:
   /oncall …, /page …, /swap …, /runbook …   a slash command, as the current member
   as <initials>                             act as another member (e.g. `as PR`)
   at <date time>                            set the virtual clock (IST unless a zone is given)
-  advance <duration>                        move the clock forward (30s, 10m, 2h, 1d) and run due timers
+  advance <duration>                        move the clock (30s, 10m, 2h, 1d), firing due timers
   press <n> | tick <n>                      press button n / toggle checkbox n
   now                                       show the virtual time
   help, quit"""
@@ -117,6 +117,7 @@ class Console:
             self.say(HELP)
         elif word.startswith("/"):
             self._show_response(await self.harness.command(word, rest, self._slack_id()))
+            await self._tick()
         elif word == "as":
             self._as(rest)
         elif word == "at":
@@ -130,6 +131,10 @@ class Console:
         else:
             self.say(f"Unknown console command `{word}`. Type `help`.")
         return True
+
+    async def _tick(self) -> None:
+        for tick in self.tickers:
+            await tick()
 
     def _now(self) -> str:
         local = self.clock.now().astimezone(self.config.zone)
@@ -165,8 +170,7 @@ class Console:
         step = max(delta / 200, parse_duration("5s"))
         while self.clock.now() < target:
             self.clock.set(min(self.clock.now() + step, target))
-            for tick in self.tickers:
-                await tick()
+            await self._tick()
         self.say(f"Clock advanced to {self._now()}.")
 
     async def _press(self, text: str) -> None:
@@ -176,6 +180,7 @@ class Console:
         p = self.renderer.pressables[int(text)]
         payload = self._payload(p)
         self._show_response(await self.harness.interact(payload))
+        await self._tick()
 
     def _payload(self, p: Pressable) -> dict[str, Any]:
         el = p.element
@@ -183,10 +188,17 @@ class Console:
         if p.channel and p.ts:
             message = self.harness.slack.messages.get((p.channel, p.ts))
         action: dict[str, Any] = {"type": el["type"], "action_id": el.get("action_id")}
+        block_id = p.block_id
         if el["type"] == "button":
             action.update(value=el.get("value"), text=el.get("text"))
         else:
-            current = _current_element(message, p.block_id, str(el.get("action_id"))) or el
+            current = _current_element(message, p.block_id, str(el.get("action_id")))
+            if current is None and p.option is not None:
+                # Redrawn since it was numbered, under a new block ID: click today's copy.
+                block_id, current = _element_with_option(
+                    message, str(el.get("action_id")), p.option
+                ) or (block_id, None)
+            current = current or el
             chosen = list(current.get("initial_options", []))
             assert p.option is not None
             if any(o.get("value") == p.option.get("value") for o in chosen):
@@ -197,7 +209,7 @@ class Console:
         return block_actions_payload(
             user_id=self._slack_id(),
             action=action,
-            block_id=p.block_id,
+            block_id=block_id,
             response_url=self.harness.slack.response_url(),
             channel=p.channel,
             message=message,
@@ -210,9 +222,21 @@ def _current_element(
     for block in (message or {}).get("blocks", []):
         if block.get("block_id") != block_id:
             continue
-        for el in block.get("elements", []) + [block.get("accessory") or {}]:
+        for el in [*block.get("elements", []), block.get("accessory") or {}]:
             if el.get("action_id") == action_id:
                 return dict(el)
+    return None
+
+
+def _element_with_option(
+    message: dict[str, Any] | None, action_id: str, option: dict[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
+    """The block ID and element that now offer `option`, wherever the redraw put them."""
+    for block in (message or {}).get("blocks", []):
+        for el in [*block.get("elements", []), block.get("accessory") or {}]:
+            values = {o.get("value") for o in el.get("options", [])}
+            if el.get("action_id") == action_id and option.get("value") in values:
+                return str(block.get("block_id", "")), dict(el)
     return None
 
 
@@ -236,4 +260,3 @@ async def run_console(
                 console.say(f"{console.user}> {line.strip()}")
         if not await console.handle(line):
             break
-

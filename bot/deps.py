@@ -10,10 +10,15 @@ from redis.asyncio import Redis
 from bot.clock import Clock
 from bot.config import TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.runbook import Runbook, load_runbooks
+from bot.services.paging import PagingService
 from bot.services.schedule import ScheduleService
 from bot.services.swaps import SwapService
 from bot.settings import Settings
+from bot.store.incidents import IncidentStore
+from bot.store.outbox import Outbox
 from bot.store.swaps import SwapStore
+from bot.waker import Waker
 
 
 @dataclass
@@ -21,25 +26,50 @@ class Deps:
     settings: Settings
     config: TeamConfig
     calendar: HolidayCalendar
-    redis: "Redis"
+    redis: Redis
     clock: Clock
     schedule: ScheduleService
+    waker: Waker
+    incidents: IncidentStore
+    outbox: Outbox
+    paging: PagingService
+    # Loaded once at start-up, keyed by slug; empty when there is no runbook directory.
+    runbooks: dict[str, Runbook]
     swaps: SwapService
 
 
 def build_deps(
-    settings: Settings, redis: "Redis", clock: Clock, config: TeamConfig | None = None
+    settings: Settings, redis: Redis, clock: Clock, config: TeamConfig | None = None
 ) -> Deps:
     cfg = config if config is not None else load_config(Path(settings.config_dir))
     calendar = HolidayCalendar(cfg.policy.holidays)
     swaps = SwapService(cfg, calendar, SwapStore(redis), clock)
+    # Approved swaps are the last word on who holds a role (see bot.domain.swaps); pages
+    # use this same schedule, so they follow swaps too.
+    schedule = ScheduleService(cfg, calendar, overrides=swaps.overrides, flags=swaps.flags)
+    waker = Waker()
+    incidents = IncidentStore(redis, cfg.policy.retention)
+    runbooks = _runbooks(Path(settings.runbooks_dir))
+    paging = PagingService(
+        cfg, calendar, schedule, incidents, waker.wake, checklists=bool(runbooks)
+    )
     return Deps(
         settings=settings,
         config=cfg,
         calendar=calendar,
         redis=redis,
         clock=clock,
-        # Approved swaps are the last word on who holds a role (see bot.domain.swaps).
-        schedule=ScheduleService(cfg, calendar, overrides=swaps.overrides, flags=swaps.flags),
+        schedule=schedule,
+        waker=waker,
+        incidents=incidents,
+        outbox=Outbox(redis),
+        paging=paging,
+        runbooks=runbooks,
         swaps=swaps,
     )
+
+
+def _runbooks(directory: Path) -> dict[str, Runbook]:
+    # A broken runbook raises RunbookError (file:line) here, stopping start-up: better than
+    # serving a checklist with steps missing.
+    return load_runbooks(directory) if directory.is_dir() else {}

@@ -1,45 +1,84 @@
 """Background jobs: work that runs on a timer rather than in answer to a request.
 
-`serve` runs every job once per tick (settings.tick_seconds); the console runs them as its
-virtual clock advances; tests call them directly. Each job must be safe to run concurrently
-in several bot processes (claims in Redis are atomic), and must never raise for a transient
-failure: it logs and tries again next tick.
+`serve` runs every job in a loop that sleeps until the next timer is due (at most
+settings.tick_seconds) or until a request wakes it; the console runs them as its virtual
+clock advances; tests call `run_jobs_once`. Each job is safe to run in several bot
+processes at once (claims in Redis are atomic) and a failing tick is retried on the next.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.services.checklists import open_checklist, progress_text
+from bot.services.delivery import Delivery
 from bot.slack import swap_jobs
+from bot.store.incidents import Stored
 
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
 
 
+def delivery_for(deps: Deps, client: AsyncWebClient) -> Delivery:
+    async def open_run(stored: Stored, channel: str, thread_ts: str) -> str:
+        inc = stored.incident
+        return await open_checklist(
+            deps, client, inc.pipeline, channel, thread_ts=thread_ts, incident_id=inc.id
+        )
+
+    async def progress(run_id: str) -> str | None:
+        return await progress_text(deps, run_id)
+
+    return Delivery(deps.config, deps.incidents, deps.outbox, deps.clock, open_run, progress)
+
+
 def background_jobs(deps: Deps, client: AsyncWebClient) -> list[Job]:
     """Every periodic job of every feature, bound to its dependencies."""
-    jobs: list[Job] = []
-    jobs += [
+    delivery = delivery_for(deps, client)
+
+    async def escalate() -> None:
+        await deps.paging.tick(deps.clock.now())
+
+    async def deliver() -> None:
+        await delivery.deliver_due(client)
+
+    return [
+        escalate,
+        deliver,
         lambda: swap_jobs.expire_swaps(deps, client),
         lambda: swap_jobs.send_reminders(deps, client),
         lambda: swap_jobs.prune(deps),
     ]
-    return jobs
 
 
-async def run_forever(jobs: list[Job], interval: float) -> None:
+async def run_jobs_once(jobs: list[Job]) -> None:
+    for job in jobs:
+        await job()
+
+
+async def _next_wake(deps: Deps, cap: float) -> float:
+    hints = [await deps.incidents.next_due(), await deps.outbox.next_due()]
+    due = [h for h in hints if h is not None]
+    if not due:
+        return cap
+    return min(cap, max(0.0, min(due) - time.time()))
+
+
+async def run_forever(deps: Deps, jobs: list[Job]) -> None:
+    cap = deps.settings.tick_seconds
     while True:
-        for job in jobs:
-            try:
-                await job()
-            except Exception:
-                # A tick that fails (Redis down, Slack down) must not stop the loop: the
-                # next tick retries, and nothing was claimed that is not re-claimable.
-                log.warning("background job %s failed; retrying next tick", job, exc_info=True)
-        await asyncio.sleep(interval)
+        delay = cap
+        try:
+            await run_jobs_once(jobs)
+            delay = await _next_wake(deps, cap)
+        except Exception:
+            # Redis or Slack down: keep looping; the next tick retries and nothing that was
+            # claimed is lost (claims are leases that lapse).
+            log.warning("background tick failed; retrying", exc_info=True)
+        await deps.waker.wait(delay)

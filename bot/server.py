@@ -9,6 +9,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
+from bot.alerts_http import alerts_handler
 from bot.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -30,4 +31,5 @@ def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
     web_app = web.Application()
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_post("/alerts", alerts_handler(deps))
     return web_app

@@ -26,8 +26,10 @@ class Settings(BaseModel):
     config_dir: Path = Path("schedules")
     runbooks_dir: Path = Path("runbooks")
     alerts_token: str | None = None
-    # True only where the response must wait for the whole handler (tests, console).
-    process_before_response: bool = False
+    # Handlers do only fast work (Redis, pure code) before answering and hand slow Slack
+    # calls to the outbox, so the answer can wait for the handler: this skips Bolt's 10 ms
+    # ack-polling loop and makes every response carry the handler's outcome.
+    process_before_response: bool = True
     tick_seconds: float = Field(default=1.0, gt=0)
 
 

@@ -148,7 +148,10 @@ def _cross_check(
                     f"(valid: {valid})"
                 )
         if p.primary == p.secondary:
-            out.append(f"{paths['pipelines']}: pipelines[{i}]: primary and secondary are both {p.primary!r}")
+            out.append(
+                f"{paths['pipelines']}: pipelines[{i}]: "
+                f"primary and secondary are both {p.primary!r}"
+            )
         for dep in p.hard_dependency_of:
             if dep not in investor:
                 out.append(
@@ -160,7 +163,8 @@ def _cross_check(
             who = getattr(w, role)
             if who not in known:
                 out.append(
-                    f"{paths['rotation']}: weeks[{i}].{role}: unknown member {who!r} (valid: {valid})"
+                    f"{paths['rotation']}: weeks[{i}].{role}: "
+                    f"unknown member {who!r} (valid: {valid})"
                 )
     for who in policy.escalation.lead_preference or []:
         if who not in known:

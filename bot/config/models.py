@@ -49,7 +49,9 @@ def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Kolkata)") from exc
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name such as Asia/Kolkata)"
+        ) from exc
     return value
 
 
@@ -121,7 +123,7 @@ class Weekday(StrEnum):
     SUNDAY = "sunday"
 
     @property
-    def index(self) -> int:
+    def number(self) -> int:
         return list(Weekday).index(self)
 
 
@@ -141,7 +143,10 @@ class Rotation(Strict):
 
     @model_validator(mode="after")
     def _start_on_handoff(self) -> Rotation:
-        if self.start.weekday() != self.handoff_day.index or self.start.time() != self.handoff_time:
+        if (
+            self.start.weekday() != self.handoff_day.number
+            or self.start.time() != self.handoff_time
+        ):
             raise ValueError(
                 f"start {self.start:%Y-%m-%d %H:%M} is not a handoff "
                 f"({self.handoff_day.value} {self.handoff_time:%H:%M})"

@@ -7,6 +7,7 @@ response URLs, and can be told to fail (429 with Retry-After, 5xx) to exercise r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from collections.abc import Callable
@@ -74,12 +75,10 @@ class FakeSlack:
     def clear(self) -> None:
         self.calls.clear()
 
-    async def wait_for(
-        self, predicate: Callable[[list[Call]], bool], timeout: float = 5.0
-    ) -> None:
+    async def wait_for(self, predicate: Callable[[list[Call]], bool], within: float = 5.0) -> None:
         """Wait until `predicate(calls)` holds: for handlers that work after their ack."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while not predicate(self.calls):
             if loop.time() > deadline:
                 raise AssertionError(f"fake Slack never saw the expected calls; got {self.calls}")
@@ -92,15 +91,16 @@ class FakeSlack:
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         raw = await request.text()
+        # slack_sdk sends some methods' arguments as query parameters, others in the body.
+        args: dict[str, Any] = dict(request.query)
         if request.content_type == "application/json":
-            return dict(json.loads(raw or "{}"))
-        args: dict[str, Any] = dict(parse_qsl(raw))
+            args.update(json.loads(raw or "{}"))
+            return args
+        args.update(parse_qsl(raw))
         for key in ("blocks", "attachments", "view", "metadata"):
             if isinstance(args.get(key), str):
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     args[key] = json.loads(args[key])
-                except json.JSONDecodeError:
-                    pass
         return args
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -113,8 +113,11 @@ class FakeSlack:
             return web.json_response(body, status=failure.status, headers=headers)
         # slack_sdk sends some methods' arguments (conversations.open) as query parameters.
         args = {**dict(request.query), **await self._args(request)}
+        # Answer (and so store the message) before recording, so a listener on calls can
+        # already look the posted message up by its ts.
+        answer = self._answer(method, args)
         self._record(Call(method, args))
-        return web.json_response(self._answer(method, args))
+        return web.json_response(answer)
 
     async def _response(self, request: web.Request) -> web.Response:
         args = await self._args(request)
@@ -154,5 +157,8 @@ class FakeSlack:
             view = args.get("view") or {}
             return {"ok": True, "view": {**view, "id": "V0VIEW"}}
         if method == "chat.getPermalink":
-            return {"ok": True, "permalink": f"https://oncall.slack.example/archives/{args.get('channel')}/p{args.get('message_ts')}"}
+            return {
+                "ok": True,
+                "permalink": f"https://oncall.slack.example/archives/{args.get('channel')}/p{args.get('message_ts')}",
+            }
         return {"ok": True}

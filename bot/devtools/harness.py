@@ -21,6 +21,7 @@ from bot.config import TeamConfig
 from bot.deps import Deps, build_deps
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.signing import command_body, interactive_body, signed_headers
+from bot.runtime import Job, background_jobs, run_jobs_once
 from bot.server import build_web_app
 from bot.settings import Settings
 
@@ -39,7 +40,7 @@ class Response:
 
 @dataclass
 class Harness:
-    redis: "Redis"
+    redis: Redis
     clock: Clock
     config: TeamConfig | None = None
     settings_overrides: dict[str, Any] = field(default_factory=dict)
@@ -56,7 +57,7 @@ class Harness:
             "bot_token": "xoxb-console",
             "signing_secret": SECRET,
             "slack_api_url": api,
-            "process_before_response": True,
+            "alerts_token": "alerts-token",
         }
         values.update(self.settings_overrides)
         settings = Settings.model_validate(values)
@@ -78,6 +79,20 @@ class Harness:
             await self._runner.cleanup()
         await self.slack.stop()
 
+    def jobs(self) -> list[Job]:
+        assert self.deps is not None and self.app is not None, "start() the harness first"
+        return background_jobs(self.deps, self.app.client)
+
+    async def run_jobs(self) -> None:
+        """One tick of every background job: fire due steps, deliver queued notices."""
+        await run_jobs_once(self.jobs())
+
+    async def alert(self, body: object, token: str | None = "alerts-token") -> Response:
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return await self.post("/alerts", json.dumps(body), headers)
+
     async def post(self, path: str, body: str, headers: dict[str, str]) -> Response:
         assert self._session is not None, "start() the harness first"
         async with self._session.post(self.url + path, data=body, headers=headers) as resp:
@@ -92,9 +107,7 @@ class Harness:
         return await self.post("/slack/events", body, signed_headers(SECRET, body, timestamp))
 
     async def command(self, command: str, text: str, user_id: str, **kw: Any) -> Response:
-        body = command_body(
-            command, text, user_id, response_url=self.slack.response_url(), **kw
-        )
+        body = command_body(command, text, user_id, response_url=self.slack.response_url(), **kw)
         return await self.signed(body)
 
     async def interact(self, payload: dict[str, Any]) -> Response:

@@ -32,14 +32,18 @@ class Renderer:
 
         text = re.sub(r"<@([A-Z0-9]+)>", person, text)
         text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
-        return re.sub(r"<#[A-Z0-9]+\|([^>]+)>", r"#\1", text)
+        text = re.sub(r"<#[A-Z0-9]+\|([^>]+)>", r"#\1", text)
+        # Slack mrkdwn escapes these three; show them as a Slack client would.
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
     def _number(self, p: Pressable) -> int:
         n = len(self.pressables) + 1
         self.pressables[n] = p
         return n
 
-    def message(self, msg: dict[str, Any], channel: str | None = None, ts: str | None = None) -> str:
+    def message(
+        self, msg: dict[str, Any], channel: str | None = None, ts: str | None = None
+    ) -> str:
         blocks = msg.get("blocks") or []
         if not blocks:
             return self._names(str(msg.get("text", "")))

@@ -68,7 +68,7 @@ class HolidayCalendar:
         return out
 
     def is_business_day(self, day: date, hours: BusinessHours) -> bool:
-        if day.weekday() not in {d.index for d in hours.days}:
+        if day.weekday() not in {d.number for d in hours.days}:
             return False
         return not (hours.exclude_company_holidays and self.names(day))
 

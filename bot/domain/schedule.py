@@ -67,7 +67,7 @@ class LadderRole(StrEnum):
     LEAD = "lead"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return {
             "primary": "Primary",
             "backup": "Backup",
@@ -107,7 +107,7 @@ def week_start(cfg: TeamConfig, at: datetime) -> tuple[int, datetime]:
     if at < rot.start_at:
         raise BeforeRotation(rot.start_at)
     local = at.astimezone(tz)
-    back = (local.weekday() - rot.handoff_day.index) % 7
+    back = (local.weekday() - rot.handoff_day.number) % 7
     start = _at_local(local.date() - timedelta(days=back), rot.handoff_time, tz)
     if start > at:
         start = _at_local(start.date() - timedelta(days=7), rot.handoff_time, tz)

@@ -75,7 +75,9 @@ def parse_date(text: str, now: datetime, zone: tzinfo) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise TimeParseError(f"`{text}` is not a date (use YYYY-MM-DD, today or tomorrow)") from None
+        raise TimeParseError(
+            f"`{text}` is not a date (use YYYY-MM-DD, today or tomorrow)"
+        ) from None
 
 
 def parse_instant(text: str, now: datetime, zone: tzinfo) -> tuple[datetime, bool]:

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 SOCKET_TIMEOUT = 1.0
 
 
-def connect(url: str) -> "Redis":
+def connect(url: str) -> Redis:
     return Redis.from_url(
         url,
         decode_responses=True,
@@ -18,7 +18,7 @@ def connect(url: str) -> "Redis":
     )
 
 
-def embedded() -> "Redis":
+def embedded() -> Redis:
     """In-process fakeredis (with Lua via lupa): state is lost when the process exits."""
     from fakeredis import FakeAsyncRedis, FakeServer
 

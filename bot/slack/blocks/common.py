@@ -42,9 +42,7 @@ def divider() -> Block:
     return {"type": "divider"}
 
 
-def button(
-    text: str, action_id: str, value: str, style: str | None = None
-) -> dict[str, Any]:
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     el: dict[str, Any] = {
         "type": "button",
         "text": {"type": "plain_text", "text": text},

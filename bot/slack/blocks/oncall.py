@@ -11,7 +11,8 @@ from bot.slack.blocks.common import Reply, context, header, person, section, whe
 HELP = """*`/oncall`* — who is on call
 • `/oncall` or `/oncall now` — Primary and Backup right now
 • `/oncall now <pipeline>` — the whole escalation ladder for a pipeline
-• `/oncall at <date time> [pipeline]` — e.g. `2025-10-20 08:00`, `2026-03-04`, `2025-10-20 03:00 UTC`, `tomorrow 10:00` (IST unless a zone is given)
+• `/oncall at <date time> [pipeline]` — e.g. `2025-10-20 08:00`, `2026-03-04`, \
+`2025-10-20 03:00 UTC`, `tomorrow 10:00` (IST unless a zone is given)
 • `/oncall week [date]` — the rotation week containing a date
 • `/oncall schedule [N]` — the next N weeks (default 8) with holiday exchanges and swaps
 • `/oncall help` — this message"""
@@ -40,7 +41,7 @@ def shift_reply(
     ]
     if pipeline and rungs:
         lines = [
-            f"{i}. *{r.role.title}:* {person(cfg, r.member)} — {r.reason}"
+            f"{i}. *{r.role.label}:* {person(cfg, r.member)} — {r.reason}"
             for i, r in enumerate(rungs, 1)
         ]
     text = (

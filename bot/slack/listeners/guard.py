@@ -18,6 +18,8 @@ STORE_DOWN = (
     "Try again in a minute; if it persists, tell #data-platform."
 )
 
+FAILED = "Something went wrong on our side; nothing was changed. The error is in the bot's log."
+
 Listener = Callable[..., Awaitable[None]]
 
 
@@ -38,7 +40,11 @@ def guarded(fn: Listener) -> Listener:
             await _tell(ack, kwargs["respond"], STORE_DOWN)
         except Exception:
             log.exception("listener %s failed", fn.__name__)
-            await _tell(ack, kwargs["respond"], "Something went wrong on our side; nothing was changed. The error is in the bot's log.")
+            await _tell(
+                ack,
+                kwargs["respond"],
+                FAILED,
+            )
 
     return wrapper
 
@@ -49,6 +55,8 @@ async def _tell(ack: Any, respond: Any, message: str) -> None:
         await ack(**reply.body())
         return
     try:
-        await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
+        await respond(
+            text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False
+        )
     except Exception:
         log.exception("could not tell the user about the failure")

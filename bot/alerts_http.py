@@ -1,0 +1,57 @@
+"""`POST /alerts`: monitoring opens or joins incidents. Bearer-token authenticated.
+
+Answers 200 when every alert was taken, 207 when some were rejected (each with its reason),
+400 when none could be taken, 401 on a wrong or missing token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from aiohttp import web
+
+from bot.deps import Deps
+from bot.domain.alerts import parse_alerts
+from bot.domain.schedule import BeforeRotation
+
+
+def alerts_handler(deps: Deps) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        token = deps.settings.alerts_token
+        given = request.headers.get("Authorization", "")
+        if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return web.json_response(
+                {"ok": False, "error": "missing or wrong bearer token (ALERTS_TOKEN)"}, status=401
+            )
+        try:
+            body = json.loads(await request.text())
+        except json.JSONDecodeError as exc:
+            return web.json_response({"ok": False, "error": f"body is not JSON: {exc}"}, status=400)
+        alerts, rejected = parse_alerts(body, deps.config)
+        accepted: list[dict[str, Any]] = []
+        now = deps.clock.now()
+        for alert in alerts:
+            try:
+                outcome = await deps.paging.ingest(alert, now)
+            except BeforeRotation as exc:
+                accepted.append({"pipeline": alert.pipeline, "error": str(exc)})
+                continue
+            accepted.append(
+                {
+                    "pipeline": alert.pipeline,
+                    "signal": alert.signal.value,
+                    "incident": outcome.incident_id,
+                    "created": outcome.created,
+                    "mode": outcome.mode.value if outcome.mode else None,
+                    "detail": outcome.detail,
+                }
+            )
+        errors = [r.model_dump() for r in rejected]
+        status = 200 if not errors else (207 if accepted else 400)
+        return web.json_response(
+            {"ok": not errors, "accepted": accepted, "rejected": errors}, status=status
+        )
+
+    return handle

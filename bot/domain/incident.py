@@ -1,0 +1,257 @@
+"""The escalation state machine: pure transitions over an Incident, each returning the
+notices to send. Storage makes a transition atomic; delivery turns notices into Slack calls.
+
+Steps follow the ladder (primary → backup → incident commander → lead). Step n+1 fires
+`delays[n]` after step n (backup_after, commander_after, lead_after); after the last step
+the last person is re-notified every `repeat_every`, `repeat_count` times, and then the
+incident says plainly that escalation has run out. An ACK or a resolve stops everything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.config.models import EscalationPolicy
+from bot.domain.schedule import Rung
+
+
+class Severity(StrEnum):
+    SEV1 = "sev1"
+    SEV2 = "sev2"
+    SEV3 = "sev3"
+    SEV4 = "sev4"
+
+
+class Signal(StrEnum):
+    FRESHNESS = "freshness"
+    COMPLETENESS = "completeness"
+    ACCURACY = "accuracy"
+    LATENCY = "latency"
+    ERROR_RATE = "error_rate"
+
+
+class Status(StrEnum):
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Mode(StrEnum):
+    PAGE = "page"  # walks the ladder until ACK
+    NOTIFY = "notify"  # a channel notification, no escalation
+    BEST_EFFORT = "best_effort"  # experiment pipeline out of hours: noted, nobody paged
+
+
+NoticeKind = Literal["post_page", "dm", "thread", "update_page", "open_checklist"]
+
+
+class Notice(BaseModel):
+    """Something to tell Slack. `member` is set for DMs; `text` is the message body."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: NoticeKind
+    incident: str
+    member: str | None = None
+    text: str = ""
+
+
+class Incident(BaseModel):
+    id: str
+    pipeline: str
+    severity: Severity
+    summary: str
+    signal: Signal | None = None
+    dedupe_key: str
+    mode: Mode
+    opened_at: datetime
+    opened_by: str  # initials, or "alert"
+    status: Status = Status.TRIGGERED
+    ladder: list[Rung] = Field(default_factory=list)
+    step: int = 0  # index into ladder of the person paged last
+    repeats: int = 0
+    exhausted: bool = False
+    next_at: datetime | None = None
+    stepped_at: datetime | None = None  # when the person paged last was paged
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status is not Status.RESOLVED
+
+    @property
+    def paged(self) -> Rung | None:
+        return self.ladder[self.step] if self.ladder else None
+
+    @property
+    def next_rung(self) -> Rung | None:
+        return self.ladder[self.step + 1] if self.step + 1 < len(self.ladder) else None
+
+
+class TransitionError(ValueError):
+    """A transition that does not apply (already ACKed, resolved, …); the message says why."""
+
+
+def _delay(policy: EscalationPolicy, step: int) -> timedelta:
+    delays = [policy.backup_after, policy.commander_after, policy.lead_after]
+    return delays[min(step, len(delays) - 1)]
+
+
+def _minutes(delta: timedelta) -> str:
+    secs = int(delta.total_seconds())
+    if secs % 60:
+        return f"{secs} s"
+    return f"{secs // 60} min"
+
+
+def open_incident(
+    *,
+    id: str,
+    pipeline: str,
+    severity: Severity,
+    summary: str,
+    signal: Signal | None,
+    dedupe_key: str,
+    mode: Mode,
+    ladder: list[Rung],
+    now: datetime,
+    opened_by: str,
+    policy: EscalationPolicy,
+    checklist: bool,
+) -> tuple[Incident, list[Notice]]:
+    inc = Incident(
+        id=id,
+        pipeline=pipeline,
+        severity=severity,
+        summary=summary,
+        signal=signal,
+        dedupe_key=dedupe_key,
+        mode=mode,
+        opened_at=now,
+        opened_by=opened_by,
+        ladder=ladder if mode is Mode.PAGE else [],
+        stepped_at=now,
+    )
+    notices = [Notice(kind="post_page", incident=id)]
+    if mode is Mode.PAGE and inc.ladder:
+        first = inc.ladder[0]
+        inc.next_at = (
+            now + _delay(policy, 0) if len(inc.ladder) > 1 or policy.repeat_count else None
+        )
+        notices.append(
+            Notice(
+                kind="dm",
+                incident=id,
+                member=first.member,
+                text=f"You are paged as {first.role.label}.",
+            )
+        )
+    if checklist:
+        notices.append(Notice(kind="open_checklist", incident=id))
+    return inc, notices
+
+
+def fire_due(
+    inc: Incident, now: datetime, policy: EscalationPolicy, forced_by: str | None = None
+) -> tuple[Incident, list[Notice]]:
+    """Move to the next step (or the next repeat) if it is due, or at once if `forced_by`."""
+    if inc.status is not Status.TRIGGERED:
+        raise TransitionError(f"{inc.id} is {inc.status.value}: nothing to escalate")
+    if forced_by is None and (inc.next_at is None or inc.next_at > now):
+        raise TransitionError(f"{inc.id} has no step due")
+    new = inc.model_copy(deep=True)
+    new.stepped_at = now
+    waited = now - (inc.stepped_at or inc.opened_at)
+    why = f"Escalated now by {forced_by}" if forced_by else f"No ACK in {_minutes(waited)}"
+    nxt = inc.next_rung
+    if nxt is not None:
+        new.step += 1
+        new.next_at = (
+            now + _delay(policy, new.step)
+            if new.next_rung is not None or policy.repeat_count
+            else None
+        )
+        text = f"{why}: escalated to {nxt.role.label} {{{nxt.member}}}."
+        return new, [
+            Notice(
+                kind="dm",
+                incident=inc.id,
+                member=nxt.member,
+                text=f"You are paged as {nxt.role.label}. {why}.",
+            ),
+            Notice(kind="thread", incident=inc.id, text=text),
+            Notice(kind="update_page", incident=inc.id),
+        ]
+    last = inc.paged
+    if last is None or inc.repeats >= policy.repeat_count:
+        raise TransitionError(f"{inc.id}: escalation has run out")
+    new.repeats += 1
+    if new.repeats < policy.repeat_count:
+        new.next_at = now + policy.repeat_every
+        text = (
+            f"{why}: paging {last.role.label} {{{last.member}}} again "
+            f"(repeat {new.repeats} of {policy.repeat_count})."
+        )
+        notices = [
+            Notice(
+                kind="dm",
+                incident=inc.id,
+                member=last.member,
+                text="Still no ACK: you are paged again.",
+            )
+        ]
+    else:
+        new.next_at = None
+        new.exhausted = True
+        text = (
+            f"{why}: final page (repeat {new.repeats} of {policy.repeat_count}) to everyone on "
+            f"the ladder. Automatic escalation has run out; {inc.id} stays open until someone "
+            f"ACKs or resolves it."
+        )
+        notices = [
+            Notice(
+                kind="dm",
+                incident=inc.id,
+                member=r.member,
+                text="Final page: still not acknowledged.",
+            )
+            for r in inc.ladder
+        ]
+    return new, [
+        *notices,
+        Notice(kind="thread", incident=inc.id, text=text),
+        Notice(kind="update_page", incident=inc.id),
+    ]
+
+
+def acknowledge(inc: Incident, who: str, now: datetime) -> tuple[Incident, list[Notice]]:
+    if inc.status is Status.ACKNOWLEDGED:
+        raise TransitionError(f"{inc.id} was already acknowledged by {{{inc.acked_by}}}")
+    if inc.status is Status.RESOLVED:
+        raise TransitionError(f"{inc.id} is already resolved")
+    new = inc.model_copy(
+        update={"status": Status.ACKNOWLEDGED, "acked_by": who, "acked_at": now, "next_at": None}
+    )
+    text = f"Acknowledged by {{{who}}}, {_minutes(now - inc.opened_at)} after the page."
+    return new, [
+        Notice(kind="thread", incident=inc.id, text=text),
+        Notice(kind="update_page", incident=inc.id),
+    ]
+
+
+def resolve(inc: Incident, who: str, now: datetime) -> tuple[Incident, list[Notice]]:
+    if inc.status is Status.RESOLVED:
+        raise TransitionError(f"{inc.id} is already resolved")
+    update = {"status": Status.RESOLVED, "resolved_by": who, "resolved_at": now, "next_at": None}
+    new = inc.model_copy(update=update)
+    return new, [
+        Notice(kind="thread", incident=inc.id, text=f"Resolved by {{{who}}}."),
+        Notice(kind="update_page", incident=inc.id),
+    ]

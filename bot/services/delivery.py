@@ -1,0 +1,127 @@
+"""Deliver queued notices to Slack. At-least-once per lease, idempotent where Slack allows:
+a page message is posted once (its ts is stored), updates re-render the current state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.config.models import TeamConfig
+from bot.slack.blocks.page import dm_message, fill, page_message
+from bot.store.incidents import IncidentStore, Stored
+from bot.store.outbox import Outbox
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = timedelta(seconds=5)
+MAX_ROUNDS = 20
+
+# (incident, stored, channel, thread_ts) → checklist run id; None when checklists are off.
+ChecklistOpener = Callable[[Stored, str, str], Awaitable[str]]
+ProgressReader = Callable[[str], Awaitable[str | None]]
+
+
+class NotReady(Exception):
+    """The notice depends on one not yet delivered (the page message); try again shortly."""
+
+
+class Delivery:
+    def __init__(
+        self,
+        config: TeamConfig,
+        store: IncidentStore,
+        outbox: Outbox,
+        clock: Clock,
+        open_checklist: ChecklistOpener | None = None,
+        progress: ProgressReader | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.outbox = outbox
+        self.clock = clock
+        self.open_checklist = open_checklist
+        self.progress = progress
+
+    async def deliver_due(self, client: AsyncWebClient) -> int:
+        sent = 0
+        for _ in range(MAX_ROUNDS):
+            now = self.clock.now()
+            batch = await self.outbox.claim(now)
+            if not batch:
+                break
+            # Page messages first: thread replies and updates need their ts.
+            batch.sort(key=lambda item: item[1].get("kind") != "post_page")
+            progress = 0
+            for member, notice in batch:
+                try:
+                    await self._deliver(client, notice, now)
+                except NotReady:
+                    await self.outbox.retry(member, now)
+                    continue
+                except (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+                    log.warning("delivering %s failed (%s); retrying", notice.get("kind"), exc)
+                    await self.outbox.retry(member, now + RETRY_AFTER)
+                    continue
+                await self.outbox.done(member)
+                sent += 1
+                progress += 1
+            if not progress:
+                break
+        return sent
+
+    async def _deliver(self, client: AsyncWebClient, notice: dict[str, Any], now: datetime) -> None:
+        stored = await self.store.get(str(notice["incident"]))
+        if stored is None:
+            log.warning("notice for unknown incident %s dropped", notice["incident"])
+            return
+        kind = notice["kind"]
+        if kind == "post_page":
+            if stored.msg_ts:
+                return  # already posted by an earlier, interrupted delivery
+            resp = await client.chat_postMessage(
+                channel=self.config.pipeline(stored.incident.pipeline).channel,
+                **await self._render(stored, now),
+            )
+            await self.store.set_message(stored.incident.id, str(resp["channel"]), str(resp["ts"]))
+            return
+        if kind == "dm":
+            member = self.config.member(str(notice["member"]))
+            if not member.slack_id:
+                log.warning("cannot DM %s: no slack_id in team.toml", member.initials)
+                return
+            opened = await client.conversations_open(users=member.slack_id)
+            channel = str(opened["channel"]["id"])
+            where = self.config.pipeline(stored.incident.pipeline).channel
+            await client.chat_postMessage(
+                channel=channel,
+                **dm_message(self.config, stored.incident, str(notice.get("text", "")), where),
+            )
+            return
+        if not stored.msg_ts or not stored.msg_channel:
+            raise NotReady
+        if kind == "update_page":
+            await client.chat_update(
+                channel=stored.msg_channel, ts=stored.msg_ts, **await self._render(stored, now)
+            )
+        elif kind == "thread":
+            text = fill(self.config, str(notice.get("text", "")))
+            await client.chat_postMessage(
+                channel=stored.msg_channel, thread_ts=stored.msg_ts, text=text
+            )
+        elif kind == "open_checklist" and self.open_checklist and not stored.checklist:
+            run_id = await self.open_checklist(stored, stored.msg_channel, stored.msg_ts)
+            await self.store.set_checklist(stored.incident.id, run_id)
+
+    async def _render(self, stored: Stored, now: datetime) -> dict[str, Any]:
+        progress = None
+        if stored.checklist and self.progress:
+            progress = await self.progress(stored.checklist)
+        return page_message(
+            self.config, stored.incident, now, stored.count, stored.last_value, progress
+        )

@@ -1,0 +1,174 @@
+"""Paging: open incidents from `/page` and alerts, run their transitions, fire due steps.
+
+Each transition is computed by the pure state machine and committed with a version check;
+on a lost race the incident is re-read and the transition recomputed (or refused).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config.models import Pipeline, TeamConfig
+from bot.domain import incident as sm
+from bot.domain.alerts import Alert, paging_mode, within_slo
+from bot.domain.calendar import HolidayCalendar
+from bot.domain.incident import Incident, Mode, Notice, Severity, TransitionError
+from bot.domain.schedule import Rung
+from bot.services.schedule import ScheduleService
+from bot.store.incidents import IncidentStore, Stored
+
+log = logging.getLogger(__name__)
+CAS_ATTEMPTS = 8
+# Each round claims up to 200 due steps; the rest wait for the next tick.
+MAX_ROUNDS = 50
+
+Transition = Callable[[Incident], tuple[Incident, list[Notice]]]
+
+
+@dataclass
+class Outcome:
+    incident_id: str | None
+    created: bool
+    mode: Mode | None
+    detail: str
+
+
+class PagingService:
+    def __init__(
+        self,
+        config: TeamConfig,
+        calendar: HolidayCalendar,
+        schedule: ScheduleService,
+        store: IncidentStore,
+        wake: Callable[[], None],
+        checklists: bool,
+    ) -> None:
+        self.config = config
+        self.calendar = calendar
+        self.schedule = schedule
+        self.store = store
+        self.wake = wake
+        self.checklists = checklists
+        self.policy = config.policy.escalation
+
+    async def _open(
+        self,
+        pipeline: Pipeline,
+        severity: Severity,
+        summary: str,
+        signal: sm.Signal | None,
+        dedupe_key: str,
+        mode: Mode,
+        opened_by: str,
+        now: datetime,
+        value: float | None = None,
+    ) -> tuple[bool, str]:
+        ladder: list[Rung] = []
+        if mode is Mode.PAGE:
+            _, ladder = await self.schedule.ladder(now, pipeline)
+        inc, notices = sm.open_incident(
+            id="pending",
+            pipeline=pipeline.slug,
+            severity=severity,
+            summary=summary,
+            signal=signal,
+            dedupe_key=dedupe_key,
+            mode=mode,
+            ladder=ladder,
+            now=now,
+            opened_by=opened_by,
+            policy=self.policy,
+            checklist=self.checklists,
+        )
+        created, incident_id = await self.store.open_or_join(inc, notices, now, value)
+        self.wake()
+        return created, incident_id
+
+    async def page(
+        self, pipeline: Pipeline, severity: Severity, summary: str, by: str, now: datetime
+    ) -> tuple[bool, str]:
+        """A person's page always walks the ladder: a human decided it needs a human.
+        A second `/page` for a pipeline with an open manual page joins it."""
+        return await self._open(
+            pipeline, severity, summary, None, f"{pipeline.slug}:page", Mode.PAGE, by, now
+        )
+
+    async def ingest(self, alert: Alert, now: datetime) -> Outcome:
+        pipeline = self.config.pipeline(alert.pipeline)
+        if within_slo(alert, self.config.policy.slo):
+            await self.store.record_quiet_alert(alert.model_dump(mode="json"))
+            return Outcome(None, False, None, "within SLO: recorded, nobody paged")
+        mode = paging_mode(
+            pipeline, self.config, self.calendar, now, self.config.policy.business_hours
+        )
+        created, incident_id = await self._open(
+            pipeline,
+            alert.severity,
+            alert.summary,
+            alert.signal,
+            alert.key(),
+            mode,
+            "alert",
+            now,
+            alert.value,
+        )
+        detail = "opened" if created else "joined the open incident"
+        return Outcome(incident_id, created, mode, detail)
+
+    async def apply(self, incident_id: str, transition: Transition, now: datetime) -> Incident:
+        """Commit `transition` exactly once; raises TransitionError if it does not apply."""
+        for _ in range(CAS_ATTEMPTS):
+            stored = await self.store.get(incident_id)
+            if stored is None:
+                raise TransitionError(f"No incident {incident_id}")
+            after, notices = transition(stored.incident)
+            if await self.store.commit(stored, after, notices, now):
+                self.wake()
+                return after
+        raise TransitionError(f"{incident_id} is changing too fast; try again")
+
+    async def ack(self, incident_id: str, who: str, now: datetime) -> Incident:
+        return await self.apply(incident_id, lambda i: sm.acknowledge(i, who, now), now)
+
+    async def resolve(self, incident_id: str, who: str, now: datetime) -> Incident:
+        return await self.apply(incident_id, lambda i: sm.resolve(i, who, now), now)
+
+    async def escalate(self, incident_id: str, who: str, now: datetime) -> Incident:
+        return await self.apply(
+            incident_id, lambda i: sm.fire_due(i, now, self.policy, forced_by=who), now
+        )
+
+    async def tick(self, now: datetime) -> int:
+        """Fire every step that is due; safe to run in many processes at once."""
+        fired = 0
+        for _ in range(MAX_ROUNDS):
+            due = await self.store.claim_due(now)
+            if not due:
+                break
+            for incident_id in due:
+                try:
+                    await self.apply(incident_id, lambda i: sm.fire_due(i, now, self.policy), now)
+                    fired += 1
+                except TransitionError:
+                    # ACKed, resolved or rescheduled meanwhile: put the index right.
+                    await self._reindex(incident_id)
+        return fired
+
+    async def _reindex(self, incident_id: str) -> None:
+        stored = await self.store.get(incident_id)
+        inc = stored.incident if stored else None
+        await self.store.reschedule(
+            incident_id,
+            inc.next_at if inc and inc.open and inc.status is sm.Status.TRIGGERED else None,
+        )
+
+    async def open_incidents(self) -> list[Stored]:
+        rows = []
+        for incident_id in await self.store.open_ids():
+            stored = await self.store.get(incident_id)
+            if stored is not None and stored.incident.open:
+                rows.append(stored)
+        return rows

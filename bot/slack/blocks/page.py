@@ -1,0 +1,169 @@
+"""Messages for pages: the page in the pipeline's channel, DMs, and `/oncall incidents`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.config.models import TeamConfig
+from bot.domain.incident import Incident, Mode, Status
+from bot.slack import ids
+from bot.slack.blocks.common import Block, Reply, actions, button, context, section, when
+
+_PLACEHOLDER = re.compile(r"\{([A-Z]{2,4})\}")
+SEVERITY_ICON = {
+    "sev1": ":red_circle:",
+    "sev2": ":large_orange_circle:",
+    "sev3": ":large_yellow_circle:",
+    "sev4": ":white_circle:",
+}
+
+
+def fill(cfg: TeamConfig, text: str) -> str:
+    """Turn `{PR}` placeholders from the domain into mentions."""
+
+    def mention(m: re.Match[str]) -> str:
+        try:
+            return cfg.member(m.group(1)).mention
+        except KeyError:
+            return m.group(0)
+
+    return _PLACEHOLDER.sub(mention, text)
+
+
+def _ago(delta_seconds: float) -> str:
+    mins = int(delta_seconds // 60)
+    return f"{mins} min" if mins < 120 else f"{mins // 60} h {mins % 60} min"
+
+
+def page_title(cfg: TeamConfig, inc: Incident) -> str:
+    p = cfg.pipeline(inc.pipeline)
+    icon = SEVERITY_ICON[inc.severity.value]
+    kind = {
+        Mode.PAGE: "Page",
+        Mode.NOTIFY: "Notification",
+        Mode.BEST_EFFORT: "Best-effort notification",
+    }[inc.mode]
+    return f"{icon} {kind} {inc.id} · {inc.severity.value.upper()} · {p.name}"
+
+
+def status_line(cfg: TeamConfig, inc: Incident, now: datetime) -> str:
+    zone = cfg.zone
+    if inc.status is Status.RESOLVED and inc.resolved_at and inc.resolved_by:
+        who = cfg.member(inc.resolved_by).mention
+        return f":white_check_mark: Resolved by {who} at {when(inc.resolved_at, zone)}"
+    if inc.status is Status.ACKNOWLEDGED and inc.acked_at and inc.acked_by:
+        after = _ago((inc.acked_at - inc.opened_at).total_seconds())
+        return (
+            f":eyes: Acknowledged by {cfg.member(inc.acked_by).mention} at "
+            f"{when(inc.acked_at, zone)}, {after} after the page"
+        )
+    if inc.mode is Mode.NOTIFY:
+        return "Channel notification (experiment pipeline in business hours): nobody is paged."
+    if inc.mode is Mode.BEST_EFFORT:
+        return "Best-effort notification (experiment pipeline out of hours): nobody is paged."
+    paged = inc.paged
+    line = (
+        f":rotating_light: Paging {paged.role.label} {cfg.member(paged.member).mention}"
+        if paged
+        else "Nobody to page"
+    )
+    nxt = inc.next_rung
+    if inc.next_at is not None:
+        mins = max(0, int((inc.next_at - now).total_seconds() + 59) // 60)
+        target = (
+            f"{nxt.role.label} {cfg.member(nxt.member).mention}"
+            if nxt
+            else f"{paged.role.label} again"
+            if paged
+            else ""
+        )
+        line += f" · next: {target} at {when(inc.next_at, zone)} (in {mins} min) unless ACKed"
+    elif inc.exhausted:
+        line += " · automatic escalation has run out: ACK, resolve, or page someone"
+    return line
+
+
+def _opener(cfg: TeamConfig, opened_by: str) -> str:
+    if opened_by == "alert":
+        return "monitoring"
+    try:
+        return cfg.member(opened_by).mention
+    except KeyError:
+        return opened_by  # a non-roster Slack user, stored as a mention
+
+
+def page_message(
+    cfg: TeamConfig,
+    inc: Incident,
+    now: datetime,
+    count: int = 1,
+    last_value: str | None = None,
+    checklist: str | None = None,
+) -> dict[str, Any]:
+    title = page_title(cfg, inc)
+    facts = [f"*Summary:* {inc.summary}"]
+    if inc.signal:
+        facts.append(
+            f"*Signal:* {inc.signal.value}"
+            + (f" · latest value {last_value}" if last_value else "")
+        )
+    if count > 1:
+        facts.append(f"*Alerts joined:* {count}")
+    facts.append(f"*Opened:* {when(inc.opened_at, cfg.zone)} by {_opener(cfg, inc.opened_by)}")
+    if checklist:
+        facts.append(f"*Diagnostics:* {checklist}")
+    status = status_line(cfg, inc, now)
+    blocks: list[Block] = [
+        section(f"*{title}*"),
+        section("\n".join(facts)),
+        context(status),
+    ]
+    buttons = []
+    if inc.status is Status.TRIGGERED and inc.mode is Mode.PAGE:
+        buttons.append(button("ACK", ids.ACTION_PAGE_ACK, inc.id, "primary"))
+    if inc.open:
+        buttons.append(button("Resolve", ids.ACTION_PAGE_RESOLVE, inc.id))
+    if (
+        inc.status is Status.TRIGGERED
+        and inc.mode is Mode.PAGE
+        and (inc.next_rung or not inc.exhausted)
+    ):
+        buttons.append(button("Escalate now", ids.ACTION_PAGE_ESCALATE, inc.id, "danger"))
+    if buttons:
+        blocks.append(actions(ids.PAGE_ACTIONS_BLOCK, *buttons))
+    text = f"{title}: {inc.summary}. {fill(cfg, status)}"
+    return {"text": text, "blocks": blocks}
+
+
+def dm_message(
+    cfg: TeamConfig, inc: Incident, text: str, permalink_channel: str | None
+) -> dict[str, Any]:
+    title = page_title(cfg, inc)
+    where = f" See {permalink_channel}." if permalink_channel else ""
+    body = f"{fill(cfg, text)} *{title}*: {inc.summary}.{where}"
+    blocks: list[Block] = [section(body)]
+    if inc.status is Status.TRIGGERED and inc.mode is Mode.PAGE:
+        blocks.append(
+            actions(ids.PAGE_ACTIONS_BLOCK, button("ACK", ids.ACTION_PAGE_ACK, inc.id, "primary"))
+        )
+    return {"text": body, "blocks": blocks}
+
+
+def incidents_reply(
+    cfg: TeamConfig, rows: Sequence[tuple[Incident, int, str | None]], now: datetime
+) -> Reply:
+    if not rows:
+        return Reply(text="No open incidents.", blocks=[section("No open incidents. :sunny:")])
+    lines = []
+    for inc, count, progress in rows:
+        status = status_line(cfg, inc, now)
+        extra = f" · {count} alerts" if count > 1 else ""
+        checklist = f" · checklist {progress}" if progress else ""
+        name = cfg.pipeline(inc.pipeline).name
+        head = f"*{inc.id}* {inc.severity.value.upper()} {name}: {inc.summary}"
+        lines.append(f"{head}{extra}{checklist}\n    {status}")
+    text = f"Open incidents ({len(rows)}):\n" + "\n".join(lines)
+    return Reply(text=fill(cfg, text), blocks=[section(text)])

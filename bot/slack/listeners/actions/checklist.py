@@ -1,0 +1,90 @@
+"""A click on a checklist's checkboxes: merge it into the run, then redraw in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+from bot.domain.checklist import selection_change
+from bot.services.checklists import ChecklistNotFound, record_click
+from bot.slack import ids
+from bot.slack.blocks.common import error_reply
+from bot.slack.blocks.runbook import run_id_of
+from bot.slack.listeners.guard import guarded
+
+REFRESH = "Scroll to the checklist's latest version, or start a new one with `/runbook <pipeline>`."
+
+
+class ClickError(ValueError):
+    pass
+
+
+class Click(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    shown: frozenset[int]
+    selected: frozenset[int]
+    offered: frozenset[int]
+
+
+def _numbers(options: Any) -> frozenset[int]:
+    values = (str(o.get("value", "")) for o in options or [] if isinstance(o, dict))
+    return frozenset(int(v) for v in values if v.isdigit())
+
+
+def read_click(body: dict[str, Any], action: dict[str, Any]) -> Click:
+    """What the user's message showed for the clicked group, and what they selected now."""
+    block = str(action.get("block_id", ""))
+    run_id = run_id_of(block)
+    if run_id is None:
+        raise ClickError(f"That checkbox is not part of a checklist I know. {REFRESH}")
+    message = body.get("message")
+    if not isinstance(message, dict):
+        raise ClickError(f"Slack did not say which message you clicked. {REFRESH}")
+    for candidate in message.get("blocks") or []:
+        if candidate.get("block_id") != block:
+            continue
+        for element in candidate.get("elements") or []:
+            if element.get("action_id") == ids.CHECKLIST_TICK:
+                return Click(
+                    run_id=run_id,
+                    shown=_numbers(element.get("initial_options")),
+                    selected=_numbers(action.get("selected_options")),
+                    offered=_numbers(element.get("options")),
+                )
+    raise ClickError(f"I could not find the checklist you clicked in its message. {REFRESH}")
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(ids.CHECKLIST_TICK)
+    @guarded
+    async def tick(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, client: Any
+    ) -> None:
+        await ack()
+        try:
+            click = read_click(body, action)
+            change = selection_change(click.shown, click.selected, click.offered)
+            await record_click(deps, client, click.run_id, change, body["user"]["id"])
+        except ClickError as exc:
+            await respond(**error_reply(str(exc)).body(), replace_original=False)
+        except ChecklistNotFound as exc:
+            days = deps.config.policy.retention.days
+            message = (
+                f"Checklist `{exc.run_id}` is no longer stored (runs are kept {days} days after "
+                "the last tick), so the tick was not saved. Start a new one with "
+                "`/runbook <pipeline>`."
+            )
+            await respond(**error_reply(message).body(), replace_original=False)
+        except SlackApiError as exc:
+            code = exc.response.get("error", "unknown_error")
+            message = (
+                f"Your tick was saved, but Slack refused to redraw the checklist (`{code}`); "
+                "the next tick redraws it."
+            )
+            await respond(**error_reply(message).body(), replace_original=False)

@@ -1,0 +1,65 @@
+"""Checklist runs in Redis: one JSON record per run, changed only by optimistic transactions.
+
+A click is read-merge-write: read the run, merge the click with the pure
+`bot.domain.checklist.apply_change`, write it back. WATCH/MULTI makes that atomic: if another
+click lands between our read and our write, the write is refused and we merge again on top
+of the newer state, so concurrent clicks never overwrite each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from redis.asyncio import Redis
+from redis.exceptions import WatchError
+
+from bot.domain.checklist import ChecklistRun
+from bot.store import keys
+
+# Each retry means another click committed meanwhile; a handful covers any human team.
+MAX_ATTEMPTS = 20
+
+
+class ChecklistBusy(RuntimeError):
+    """Too many concurrent writers for one run; the click was not applied."""
+
+
+class ChecklistStore:
+    def __init__(self, redis: Redis, ttl: timedelta) -> None:
+        self.redis = redis
+        # Refreshed on every write, so a run lives for `ttl` after its last tick.
+        self.ttl = ttl
+
+    async def new_id(self) -> str:
+        number = await self.redis.incr(keys.CHECKLIST_SEQ)
+        return f"cl{number}"
+
+    async def save(self, run: ChecklistRun) -> None:
+        await self.redis.set(keys.checklist(run.id), run.model_dump_json(), ex=self.ttl)
+
+    async def get(self, run_id: str) -> ChecklistRun | None:
+        raw = await self.redis.get(keys.checklist(run_id))
+        return None if raw is None else ChecklistRun.model_validate_json(raw)
+
+    async def update(
+        self, run_id: str, change: Callable[[ChecklistRun], ChecklistRun]
+    ) -> ChecklistRun | None:
+        """Apply ``change`` (pure) atomically; None when the run does not exist."""
+        key = keys.checklist(run_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    if raw is None:
+                        # Leaving the `async with` resets the pipeline, which also unwatches.
+                        return None
+                    run = change(ChecklistRun.model_validate_json(raw))
+                    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+                    pipe.set(key, run.model_dump_json(), ex=self.ttl)
+                    await pipe.execute()
+                    return run
+                except WatchError:
+                    continue
+        raise ChecklistBusy(f"checklist {run_id} changed {MAX_ATTEMPTS} times while saving")

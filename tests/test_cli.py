@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main, render_check
+from bot.config import TeamConfig
+from tests.conftest import ROOT, ist
+
+
+def test_check_prints_the_policy_cycle_then_next_weeks(config: TeamConfig) -> None:
+    text = render_check(config, ist("2025-10-14 10:00"))
+    cycle = text.split("Rotation cycle")[1].split("Next 8 weeks")[0]
+    assert "1       2025-08-25 → 2025-09-01   AM       PR" in cycle
+    assert "8       2025-10-13 → 2025-10-20   SK       PR" in cycle
+    nxt = text.split("Next 8 weeks")[1]
+    assert "8       2025-10-13 → 2025-10-20   SK       PR       2025-10-20 (Diwali): PR⇄SK" in nxt
+    assert "1       2025-10-20 → 2025-10-27   AM       PR       2025-10-20 (Diwali): PR⇄AM" in nxt
+
+
+def test_check_exit_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ONCALL_CONFIG_DIR", str(ROOT / "schedules"))
+    assert main(["check"]) == 0
+    broken = tmp_path / "schedules"
+    shutil.copytree(ROOT / "schedules", broken)
+    team = broken / "team.toml"
+    team.write_text(team.read_text().replace('initials = "SK"', 'initials = "S"'))
+    monkeypatch.setenv("ONCALL_CONFIG_DIR", str(broken))
+    assert main(["check"]) == 1
+    assert "team.toml: members[3].initials" in capsys.readouterr().err
+
+
+def test_serve_refuses_without_settings(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["serve"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "oncall-bot: SLACK_BOT_TOKEN is not set (see README: Configuration)"
+    )
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    assert main(["serve"]) == 2
+    assert "REDIS_URL is not set" in capsys.readouterr().err
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("PORT", "http")
+    assert main(["serve"]) == 2
+    assert "PORT='http'" in capsys.readouterr().err

@@ -1,0 +1,63 @@
+"""`oncall-bot check` validates runbooks too and names the file and line of a broken one."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import cmd_check, main
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def runbooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    copy = tmp_path / "runbooks"
+    shutil.copytree(ROOT / "runbooks", copy)
+    monkeypatch.setenv("ONCALL_CONFIG_DIR", str(ROOT / "schedules"))
+    monkeypatch.setenv("ONCALL_RUNBOOKS_DIR", str(copy))
+    return copy
+
+
+def test_check_lists_runbooks(runbooks: Path) -> None:
+    # cmd_check binds sys.stdout as a default at import, so pass the stream explicitly.
+    stream = io.StringIO()
+    assert cmd_check(dict(os.environ), out=stream) == 0
+    out = stream.getvalue()
+    assert "Runbooks (5)" in out
+    assert re.search(r"^  growth-agg +8 steps", out, re.M)
+    assert re.search(r"^  growth-daily +6 steps", out, re.M)
+
+
+def test_check_fails_on_a_broken_runbook_with_file_and_line(
+    runbooks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = runbooks / "growth-agg.md"
+    lines = path.read_text().splitlines()
+    number = lines.index(next(x for x in lines if x.startswith("3. ")))
+    lines[number] = lines[number].replace("3. ", "5. ", 1)
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["check"]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:{number + 1}: checklist numbering skips ahead: expected 3, found 5" in err
+
+
+def test_check_fails_when_a_pipeline_has_no_runbook(
+    runbooks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (runbooks / "profit-unit.md").unlink()
+    assert main(["check"]) == 1
+    assert "pipeline 'profit-unit' has no runbook" in capsys.readouterr().err
+
+
+def test_check_fails_on_an_unknown_dashboard(
+    runbooks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = runbooks / "growth-agg.md"
+    path.write_text(path.read_text().replace("[[Schema Contracts]]", "[[Schema Contrcts]]"))
+    assert main(["check"]) == 1
+    assert "step 6 links unknown dashboard [[Schema Contrcts]]" in capsys.readouterr().err
