@@ -186,6 +186,36 @@ async def _console(env: dict[str, str], at: str | None) -> int:
     return 0
 
 
+async def export_text(redis: Any, cfg: TeamConfig, now: datetime) -> str:
+    from bot.domain.swap_export import export_toml
+    from bot.store.swaps import SwapStore
+
+    store = SwapStore(redis)
+    return export_toml(await store.everything(), await store.all_ptos(), cfg.zone, now)
+
+
+def cmd_export(env: dict[str, str], out: Any = sys.stdout) -> int:
+    from bot.store.connection import connect
+
+    url = env.get(ENV["redis_url"])
+    if not url:
+        return _fail("REDIS_URL is not set: export reads swaps and PTO from that Redis")
+    try:
+        cfg = load_config(_config_dir(env))
+    except ConfigError as exc:
+        return _fail("bad configuration:\n  " + "\n  ".join(exc.problems))
+
+    async def run() -> str:
+        redis = connect(url)
+        try:
+            return await export_text(redis, cfg, datetime.now(UTC))
+        finally:
+            await redis.aclose()
+
+    print(asyncio.run(run()), end="", file=out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="oncall-bot", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -194,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate the configuration and runbooks; print the schedule")
     console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
     console.add_argument("--at", help="start the virtual clock at this time (IST)")
+    sub.add_parser("export", help="print swaps and PTO from $REDIS_URL as TOML")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -203,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_check(env)
     if args.cmd == "serve":
         return cmd_serve(env, args.embedded_store)
+    if args.cmd == "export":
+        return cmd_export(env)
     logging.getLogger().setLevel(logging.WARNING)
     return asyncio.run(_console(env, args.at))
 

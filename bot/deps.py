@@ -13,9 +13,11 @@ from bot.domain.calendar import HolidayCalendar
 from bot.domain.runbook import Runbook, load_runbooks
 from bot.services.paging import PagingService
 from bot.services.schedule import ScheduleService
+from bot.services.swaps import SwapService
 from bot.settings import Settings
 from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
+from bot.store.swaps import SwapStore
 from bot.waker import Waker
 
 
@@ -33,6 +35,7 @@ class Deps:
     paging: PagingService
     # Loaded once at start-up, keyed by slug; empty when there is no runbook directory.
     runbooks: dict[str, Runbook]
+    swaps: SwapService
 
 
 def build_deps(
@@ -40,7 +43,10 @@ def build_deps(
 ) -> Deps:
     cfg = config if config is not None else load_config(Path(settings.config_dir))
     calendar = HolidayCalendar(cfg.policy.holidays)
-    schedule = ScheduleService(cfg, calendar)
+    swaps = SwapService(cfg, calendar, SwapStore(redis), clock)
+    # Approved swaps are the last word on who holds a role (see bot.domain.swaps); pages
+    # use this same schedule, so they follow swaps too.
+    schedule = ScheduleService(cfg, calendar, overrides=swaps.overrides, flags=swaps.flags)
     waker = Waker()
     incidents = IncidentStore(redis, cfg.policy.retention)
     runbooks = _runbooks(Path(settings.runbooks_dir))
@@ -59,6 +65,7 @@ def build_deps(
         outbox=Outbox(redis),
         paging=paging,
         runbooks=runbooks,
+        swaps=swaps,
     )
 
 

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.services.checklists import open_checklist, progress_text
 from bot.services.delivery import Delivery
+from bot.slack import swap_jobs
 from bot.store.incidents import Stored
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,13 @@ def background_jobs(deps: Deps, client: AsyncWebClient) -> list[Job]:
     async def deliver() -> None:
         await delivery.deliver_due(client)
 
-    return [escalate, deliver]
+    return [
+        escalate,
+        deliver,
+        lambda: swap_jobs.expire_swaps(deps, client),
+        lambda: swap_jobs.send_reminders(deps, client),
+        lambda: swap_jobs.prune(deps),
+    ]
 
 
 async def run_jobs_once(jobs: list[Job]) -> None:

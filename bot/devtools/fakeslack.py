@@ -111,7 +111,8 @@ class FakeSlack:
             headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
             body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal"}
             return web.json_response(body, status=failure.status, headers=headers)
-        args = await self._args(request)
+        # slack_sdk sends some methods' arguments (conversations.open) as query parameters.
+        args = {**dict(request.query), **await self._args(request)}
         # Answer (and so store the message) before recording, so a listener on calls can
         # already look the posted message up by its ts.
         answer = self._answer(method, args)

@@ -142,7 +142,13 @@ def _apply_swaps(
         primary, backup = swap.get(primary, primary), swap.get(backup, backup)
         applied.append(ov.id)
         role = "Primary" if before[0] == ov.a else "Backup"
-        reasons.append(f"swap #{ov.id}: {ov.b} takes {ov.a}'s {role} role")
+        if ov.b in before:
+            reasons.append(
+                f"swap #{ov.id}: {ov.a} and {ov.b} exchange roles "
+                f"({exchange_label(primary, backup)})"
+            )
+        else:
+            reasons.append(f"swap #{ov.id}: {ov.b} takes {ov.a}'s {role} role")
     return primary, backup, tuple(applied), reasons
 
 

@@ -20,6 +20,8 @@ from bot.domain.schedule import (
 )
 
 OverrideSource = Callable[[datetime, datetime], Awaitable[list[Override]]]
+# Warnings to show under the weeks they fall in (e.g. on call during PTO): (when, line).
+FlagSource = Callable[[datetime, datetime], Awaitable[list[tuple[datetime, str]]]]
 
 
 async def _no_overrides(start: datetime, end: datetime) -> list[Override]:
@@ -32,10 +34,12 @@ class ScheduleService:
         config: TeamConfig,
         calendar: HolidayCalendar,
         overrides: OverrideSource = _no_overrides,
+        flags: FlagSource | None = None,
     ) -> None:
         self.config = config
         self.calendar = calendar
         self.overrides = overrides
+        self.flags = flags
 
     async def _around(self, at: datetime) -> list[Override]:
         week, _ = week_start(self.config, at)
@@ -52,6 +56,18 @@ class ScheduleService:
     async def weeks(self, first_week: int, count: int) -> list[WeekView]:
         start, _ = week_bounds(self.config, first_week)
         end = week_bounds(self.config, first_week + count)[0]
-        return week_views(
+        views = week_views(
             self.config, self.calendar, first_week, count, await self.overrides(start, end)
         )
+        if self.flags is None:
+            return views
+        flags = await self.flags(start, end)
+        return [
+            w.model_copy(
+                update={
+                    "annotations": w.annotations
+                    + tuple(line for at, line in flags if w.start <= at < w.end)
+                }
+            )
+            for w in views
+        ]

@@ -7,13 +7,18 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps
 from bot.slack.listeners.actions import checklist
 from bot.slack.listeners.actions import page as page_actions
-from bot.slack.listeners.commands import oncall, page, runbook
+from bot.slack.listeners.actions import swap as swap_actions
+from bot.slack.listeners.commands import oncall, page, pto, runbook, swap
 from bot.slack.listeners.commands.incidents import incidents
+from bot.slack.listeners.views import swap as swap_views
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    oncall.register(app, deps, extra={"incidents": incidents})
+    oncall.register(app, deps, extra={"incidents": incidents, "pto": pto.answer})
     page.register(app, deps)
     page_actions.register(app, deps)
     runbook.register(app, deps)
     checklist.register(app, deps)
+    swap.register(app, deps)
+    swap_actions.register(app, deps)
+    swap_views.register(app, deps)

@@ -1,0 +1,135 @@
+"""PTO and company holidays against the schedule: who is on call while off, and reminders.
+
+Pure: the caller passes the approved swaps and recorded PTO it read from the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.config.models import TeamConfig
+from bot.domain.calendar import HolidayCalendar
+from bot.domain.schedule import segments
+from bot.domain.swaps import Swap, Window, describe_window, overrides
+
+REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
+    ("7d", timedelta(days=7)),
+    ("1d", timedelta(days=1)),
+)
+
+
+class Pto(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    member: str
+    start: datetime
+    end: datetime
+    created_at: datetime
+
+
+class Conflict(BaseModel):
+    """Someone on call while on PTO or a company holiday, with no swap covering it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member: str
+    role: str  # "Primary" or "Backup"
+    start: datetime
+    end: datetime
+    reason: str  # "PTO" or the holiday's name
+
+
+def conflicts(
+    cfg: TeamConfig,
+    calendar: HolidayCalendar,
+    start: datetime,
+    end: datetime,
+    approved: Sequence[Swap],
+    ptos: Sequence[Pto],
+) -> list[Conflict]:
+    """Who is on call during their own PTO or a company holiday in [start, end) with no swap.
+
+    A person who took the shift through a swap agreed to it, so they are not flagged for a
+    holiday; PTO is always flagged, since nobody should agree to work through their own leave.
+    """
+    tz = cfg.zone
+    start = max(start, cfg.rotation.start_at)
+    if end <= start:
+        return []
+    ovs = [o for s in approved for o in overrides(s)]
+    swap_people = {o.id: {o.a, o.b} for o in ovs}
+    found: list[Conflict] = []
+    for seg in segments(cfg, calendar, start, end, ovs):
+        swapped = set().union(*(swap_people[i] for i in seg.swaps)) if seg.swaps else set()
+        for role, member in (("Primary", seg.primary), ("Backup", seg.backup)):
+            for pto in ptos:
+                if pto.member == member and pto.start < seg.end and seg.start < pto.end:
+                    found.append(
+                        Conflict(
+                            member=member,
+                            role=role,
+                            start=max(pto.start, seg.start),
+                            end=min(pto.end, seg.end),
+                            reason="PTO",
+                        )
+                    )
+            if member in swapped:
+                continue
+            day = seg.start.astimezone(tz).date()
+            while datetime.combine(day, time(0), tzinfo=tz) < seg.end:
+                name = calendar.company_holiday(day)
+                day_start = datetime.combine(day, time(0), tzinfo=tz)
+                day_end = day_start + timedelta(days=1)
+                if name:
+                    found.append(
+                        Conflict(
+                            member=member,
+                            role=role,
+                            start=max(day_start, seg.start),
+                            end=min(day_end, seg.end),
+                            reason=name,
+                        )
+                    )
+                day += timedelta(days=1)
+    return _merge(found)
+
+
+def _merge(items: list[Conflict]) -> list[Conflict]:
+    """Join pieces split only by segment edges (e.g. a holiday exchange at midnight)."""
+    out: list[Conflict] = []
+    for c in sorted(items, key=lambda c: (c.start, c.member, c.reason)):
+        prev = next(
+            (
+                p
+                for p in reversed(out)
+                if p.member == c.member and p.reason == c.reason and p.end == c.start
+            ),
+            None,
+        )
+        if prev is not None and prev.role == c.role:
+            out[out.index(prev)] = prev.model_copy(update={"end": c.end})
+        else:
+            out.append(c)
+    return out
+
+
+def conflict_note(c: Conflict, tz: ZoneInfo) -> str:
+    what = "on PTO" if c.reason == "PTO" else f"on a company holiday ({c.reason})"
+    return (
+        f"⚠ {describe_window(Window(start=c.start, end=c.end), tz)}: {c.member} is {c.role} "
+        f"{what} with no swap"
+    )
+
+
+def due_reminders(conflict: Conflict, now: datetime) -> str | None:
+    """The reminder to send now for a conflict ("7d" or "1d"), or None; the nearest lead wins
+    so a conflict found late gets one reminder, not two at once."""
+    if now >= conflict.start:
+        return None
+    due = [label for label, lead in REMINDER_LEADS if now >= conflict.start - lead]
+    return due[-1] if due else None

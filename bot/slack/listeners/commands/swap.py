@@ -1,0 +1,76 @@
+"""`/swap`: ask someone to take your shift, list swaps, cancel one, or open the form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from bot.domain.swaps import SwapError
+from bot.slack import ids
+from bot.slack.blocks.common import error_reply
+from bot.slack.blocks.swaps import (
+    cancelled_reply,
+    help_reply,
+    list_reply,
+    refusal,
+    requested_reply,
+    swap_modal,
+)
+from bot.slack.listeners.commands.swap_query import parse_swap
+from bot.slack.listeners.guard import guarded
+from bot.slack.swap_notify import ask_counterpart, tell_outcome
+from bot.store.swaps import TransitionRefused
+
+NOT_ON_ROSTER = (
+    "You are not on the on-call roster (schedules/team.toml), so you have no shift to swap. "
+    "`/swap list` shows the team's swaps."
+)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command(ids.COMMAND_SWAP)
+    @guarded
+    async def swap(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
+        cfg = deps.config
+        member = cfg.member_by_slack_id(command["user_id"])
+        me = member.initials if member else None
+        try:
+            query = parse_swap(cfg, command.get("text", ""), deps.clock.now())
+        except SwapError as exc:
+            await ack(**error_reply(str(exc)).body())
+            return
+        if query.kind == "help":
+            await ack(**help_reply().body())
+            return
+        if query.kind == "list":
+            pending, upcoming = await deps.swaps.listing()
+            await ack(**list_reply(cfg, pending, upcoming, me).body())
+            return
+        if me is None:
+            await ack(**error_reply(NOT_ON_ROSTER).body())
+            return
+        if query.kind == "modal":
+            await ack()
+            await client.views_open(trigger_id=command["trigger_id"], view=swap_modal(cfg, me))
+            return
+        if query.kind == "cancel":
+            assert query.swap_id is not None
+            try:
+                done, was_approved = await deps.swaps.cancel(query.swap_id, me)
+            except TransitionRefused as exc:
+                await ack(**refusal(str(exc)).body())
+                return
+            await ack(**cancelled_reply(cfg, done).body())
+            await tell_outcome(client, deps, done, was_approved)
+            return
+        assert query.counterpart is not None and query.window is not None
+        try:
+            created = await deps.swaps.request(me, query.counterpart, query.window, query.back)
+        except SwapError as exc:
+            await ack(**error_reply(str(exc)).body())
+            return
+        # Ack first: the DM is a Web API call and Slack wants the ack within 3 s.
+        await ack(**requested_reply(cfg, created).body())
+        await ask_counterpart(client, deps, created)

@@ -1,0 +1,49 @@
+"""Periodic swap work: expire unanswered requests, remind people of PTO/holiday conflicts.
+
+Safe in several replicas at once: expiry is an atomic transition only one process wins, and
+each reminder is claimed with SET NX before it is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.pto import due_reminders
+from bot.services.swaps import REMINDER_HORIZON
+from bot.slack.swap_notify import remind, tell_outcome
+from bot.store import keys
+
+PRUNE_EVERY = timedelta(hours=1)
+
+
+async def expire_swaps(deps: Deps, client: AsyncWebClient) -> None:
+    for swap in await deps.swaps.expire_due():
+        await tell_outcome(client, deps, swap)
+
+
+async def send_reminders(deps: Deps, client: AsyncWebClient) -> None:
+    now = deps.clock.now()
+    store = deps.swaps.store
+    for conflict in await deps.swaps.conflicts(now, now + REMINDER_HORIZON):
+        lead = due_reminders(conflict, now)
+        if lead is None:
+            continue
+        key = keys.swap_reminder(
+            conflict.member, int(conflict.start.timestamp()), conflict.reason, lead
+        )
+        if not await store.claim(key, conflict.end - now + timedelta(days=1)):
+            continue
+        try:
+            await remind(client, deps, conflict, lead)
+        except Exception:
+            # Give the claim back so the next tick (here or on another replica) retries.
+            await deps.redis.delete(key)
+            raise
+
+
+async def prune(deps: Deps) -> None:
+    if await deps.swaps.store.claim(keys.SWAPS_PRUNED, PRUNE_EVERY):
+        await deps.swaps.store.prune(deps.clock.now(), deps.config.policy.retention)

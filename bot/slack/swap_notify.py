@@ -1,0 +1,85 @@
+"""Tell people about swaps: DMs, in-place edits of the request, the team-channel notice.
+
+Shared by the listeners and the background job; the messages themselves come from the pure
+builders in bot.slack.blocks.swaps.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.pto import Conflict
+from bot.domain.schedule import Segment, segments
+from bot.domain.swaps import Swap, SwapStatus
+from bot.slack.blocks.common import Reply
+from bot.slack.blocks.swaps import (
+    announcement,
+    decided_dm,
+    outcome_dm,
+    reminder_dm,
+    request_dm,
+)
+
+log = logging.getLogger(__name__)
+
+
+async def dm(client: AsyncWebClient, deps: Deps, initials: str, reply: Reply) -> tuple[str, str]:
+    """DM a member; ("", "") when they have no Slack account to DM."""
+    member = deps.config.member(initials)
+    if not member.slack_id:
+        log.info("cannot DM %s: no slack_id in team.toml", initials)
+        return "", ""
+    opened = await client.conversations_open(users=member.slack_id)
+    channel = str(opened["channel"]["id"])
+    posted = await client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)
+    return channel, str(posted["ts"])
+
+
+async def ask_counterpart(client: AsyncWebClient, deps: Deps, swap: Swap) -> None:
+    channel, ts = await dm(client, deps, swap.counterpart, request_dm(deps.config, swap))
+    if channel:
+        await deps.swaps.store.set_dm(swap.id, channel, ts)
+
+
+async def _swap_segments(deps: Deps, swap: Swap) -> list[Segment]:
+    out: list[Segment] = []
+    for w in swap.windows:
+        ovs = await deps.swaps.overrides(w.start, w.end)
+        out += [
+            s
+            for s in segments(deps.config, deps.calendar, w.start, w.end, ovs)
+            if swap.id in s.swaps
+        ]
+    return out
+
+
+async def _edit_request(client: AsyncWebClient, deps: Deps, swap: Swap) -> None:
+    # Re-read: the DM's location is written after the request is created.
+    current = await deps.swaps.store.get(swap.id) or swap
+    if current.dm_channel and current.dm_ts:
+        reply = decided_dm(deps.config, swap)
+        await client.chat_update(
+            channel=current.dm_channel, ts=current.dm_ts, text=reply.text, blocks=reply.blocks
+        )
+
+
+async def tell_outcome(
+    client: AsyncWebClient, deps: Deps, swap: Swap, was_approved: bool = False
+) -> None:
+    """After a transition: edit the request, tell the other party, announce schedule changes."""
+    await _edit_request(client, deps, swap)
+    other = swap.counterpart if swap.status is SwapStatus.CANCELLED else swap.requester
+    await dm(client, deps, other, outcome_dm(deps.config, swap))
+    if swap.status is SwapStatus.APPROVED or was_approved:
+        segs = await _swap_segments(deps, swap) if swap.status is SwapStatus.APPROVED else []
+        reply = announcement(deps.config, swap, segs)
+        await client.chat_postMessage(
+            channel=deps.config.policy.team_channel, text=reply.text, blocks=reply.blocks
+        )
+
+
+async def remind(client: AsyncWebClient, deps: Deps, conflict: Conflict, lead: str) -> None:
+    await dm(client, deps, conflict.member, reminder_dm(deps.config, conflict, lead))

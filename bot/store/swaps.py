@@ -1,0 +1,211 @@
+"""Swaps and PTO in Redis: hashes, indexes, an audit stream, and atomic transitions.
+
+Every status change goes through `transition`, an optimistic WATCH/MULTI transaction on the
+swap's hash and the approved index: of two approvals racing for overlapping windows, the
+second one's EXEC fails, it re-reads, sees the first, and is refused. The overlap rule itself
+stays in bot.domain.swaps, so the store and the validator cannot disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import WatchError
+
+from bot.domain.pto import Pto
+from bot.domain.swaps import Swap, SwapError, SwapStatus, conflicting
+from bot.store import keys
+
+MAX_RETRIES = 20
+AUDIT_MAXLEN = 100_000
+
+
+class TransitionRefused(SwapError):
+    def __init__(self, message: str, swap: Swap | None) -> None:
+        super().__init__(message)
+        self.swap = swap
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def _dump(swap: Swap) -> dict[Any, Any]:
+    # Any: redis-py's stubs want a union-keyed Mapping, which a dict[str, str] is not.
+    return {k: str(v) for k, v in swap.model_dump(mode="json", exclude_none=True).items()}
+
+
+def _load(data: Any) -> Swap | None:
+    return Swap.model_validate({str(k): str(v) for k, v in data.items()}) if data else None
+
+
+def _strs(values: Any) -> list[str]:
+    """Replies as str: clients are built with decode_responses=True (see connection.py)."""
+    return [str(v) for v in values]
+
+
+class SwapStore:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def next_id(self) -> int:
+        return int(await self.redis.incr(keys.SWAP_NEXT_ID))
+
+    async def create(self, swap: Swap) -> Swap:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.swap(swap.id), mapping=_dump(swap))
+            pipe.zadd(keys.SWAPS_PENDING, {str(swap.id): _epoch(swap.first_start)})
+            pipe.zadd(keys.SWAPS_ALL, {str(swap.id): _epoch(swap.created_at)})
+            self._audit(pipe, "request", swap, swap.requester, swap.created_at)
+            await pipe.execute()
+        return swap
+
+    async def get(self, swap_id: int) -> Swap | None:
+        return _load(await self.redis.hgetall(keys.swap(swap_id)))
+
+    async def _many(self, ids: list[str]) -> list[Swap]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for i in ids:
+                pipe.hgetall(keys.swap(int(i)))
+            rows = await pipe.execute()
+        return [s for s in (_load(r) for r in rows) if s is not None]
+
+    async def pending(self) -> list[Swap]:
+        return await self._many(_strs(await self.redis.zrange(keys.SWAPS_PENDING, 0, -1)))
+
+    async def pending_started(self, now: datetime) -> list[Swap]:
+        ids = await self.redis.zrangebyscore(keys.SWAPS_PENDING, "-inf", _epoch(now))
+        return await self._many(_strs(ids))
+
+    async def approved_after(self, start: datetime) -> list[Swap]:
+        """Approved swaps whose last window ends after `start`."""
+        ids = await self.redis.zrangebyscore(keys.SWAPS_APPROVED, f"({_epoch(start)}", "+inf")
+        return await self._many(_strs(ids))
+
+    async def approved_between(self, start: datetime, end: datetime) -> list[Swap]:
+        return [s for s in await self.approved_after(start) if s.first_start < end]
+
+    async def everything(self) -> list[Swap]:
+        return await self._many(_strs(await self.redis.zrange(keys.SWAPS_ALL, 0, -1)))
+
+    async def set_dm(self, swap_id: int, channel: str, ts: str) -> None:
+        await self.redis.hset(keys.swap(swap_id), mapping={"dm_channel": channel, "dm_ts": ts})
+
+    async def transition(
+        self,
+        swap_id: int,
+        to: SwapStatus,
+        actor: str,
+        now: datetime,
+        check: Callable[[Swap], None],
+    ) -> Swap:
+        """Move a swap to `to` atomically; `check(swap)` raises to refuse (it sees the state
+        as it is inside the transaction). Approval also refuses an overlapping approved swap."""
+        key = keys.swap(swap_id)
+        for _ in range(MAX_RETRIES):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key, keys.SWAPS_APPROVED)
+                    swap = _load(await pipe.hgetall(key))
+                    if swap is None:
+                        raise TransitionRefused(f"There is no swap #{swap_id}.", None)
+                    check(swap)
+                    if to is SwapStatus.APPROVED:
+                        ids = await pipe.zrangebyscore(
+                            keys.SWAPS_APPROVED, f"({_epoch(swap.first_start)}", "+inf"
+                        )
+                        rows = [await pipe.hgetall(keys.swap(int(i))) for i in _strs(ids)]
+                        approved = [s for s in (_load(r) for r in rows) if s is not None]
+                        clash = conflicting(swap, approved)
+                        if clash is not None:
+                            raise TransitionRefused(
+                                f"Swap #{swap.id} overlaps swap #{clash.id} "
+                                f"({clash.requester}→{clash.counterpart}), which was approved "
+                                "first; it stays pending until that one is cancelled.",
+                                swap,
+                            )
+                    done = swap.model_copy(
+                        update={"status": to, "decided_at": now, "decided_by": actor}
+                    )
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.hset(key, mapping=_dump(done))
+                    pipe.zrem(keys.SWAPS_PENDING, str(swap_id))
+                    if to is SwapStatus.APPROVED:
+                        pipe.zadd(keys.SWAPS_APPROVED, {str(swap_id): _epoch(swap.last_end)})
+                    else:
+                        pipe.zrem(keys.SWAPS_APPROVED, str(swap_id))
+                    self._audit(pipe, to.value, done, actor, now)
+                    await pipe.execute()
+                    return done
+                except WatchError:
+                    continue
+        raise TransitionRefused(f"Swap #{swap_id} is changing too fast; try again.", None)
+
+    def _audit(self, pipe: Any, event: str, swap: Swap, actor: str, at: datetime) -> None:
+        pipe.xadd(
+            keys.SWAPS_AUDIT,
+            {
+                "event": event,
+                "swap": str(swap.id),
+                "actor": actor,
+                "at": at.isoformat(),
+                "requester": swap.requester,
+                "counterpart": swap.counterpart,
+                "start": swap.start.isoformat(),
+                "end": swap.end.isoformat(),
+            },
+            maxlen=AUDIT_MAXLEN,
+            approximate=True,
+        )
+
+    async def audit(self) -> list[dict[str, str]]:
+        entries: Any = await self.redis.xrange(keys.SWAPS_AUDIT)
+        return [{str(k): str(v) for k, v in fields.items()} for _, fields in entries]
+
+    async def prune(self, now: datetime, keep: timedelta) -> None:
+        """Forget swaps and PTO that ended more than `keep` ago (the audit stream stays)."""
+        cutoff = _epoch(now - keep)
+        old = [s for s in await self.everything() if s.last_end.timestamp() < cutoff]
+        if old:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for s in old:
+                    pipe.delete(keys.swap(s.id))
+                    pipe.zrem(keys.SWAPS_ALL, str(s.id))
+                    pipe.zrem(keys.SWAPS_APPROVED, str(s.id))
+                    pipe.zrem(keys.SWAPS_PENDING, str(s.id))
+                await pipe.execute()
+        await self.redis.zremrangebyscore(keys.PTO, "-inf", cutoff)
+
+    # ------------------------------------------------------------------------ PTO
+
+    async def add_pto(self, member: str, start: datetime, end: datetime, now: datetime) -> Pto:
+        pto = Pto(
+            id=int(await self.redis.incr(keys.PTO_NEXT_ID)),
+            member=member,
+            start=start,
+            end=end,
+            created_at=now,
+        )
+        await self.redis.zadd(keys.PTO, {pto.model_dump_json(): _epoch(end)})
+        return pto
+
+    async def ptos_after(self, start: datetime) -> list[Pto]:
+        raw = await self.redis.zrangebyscore(keys.PTO, f"({_epoch(start)}", "+inf")
+        return [Pto.model_validate(json.loads(r)) for r in _strs(raw)]
+
+    async def ptos_between(self, start: datetime, end: datetime) -> list[Pto]:
+        return [p for p in await self.ptos_after(start) if p.start < end]
+
+    async def all_ptos(self) -> list[Pto]:
+        raw = await self.redis.zrange(keys.PTO, 0, -1)
+        return [Pto.model_validate(json.loads(r)) for r in _strs(raw)]
+
+    async def claim(self, key: str, ttl: timedelta) -> bool:
+        """True for exactly one caller across replicas."""
+        return bool(
+            await self.redis.set(key, "1", nx=True, px=max(int(ttl.total_seconds() * 1000), 1))
+        )
