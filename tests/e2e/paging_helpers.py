@@ -15,11 +15,11 @@ INITIALS = {v: k for k, v in IDS.items()}
 
 
 def dms(harness: Harness) -> list[tuple[str, str]]:
-    """(initials, text) of every DM, in order."""
+    """(initials, text) of every page DM, in order (swap reminders are left out)."""
     return [
         (INITIALS[str(c.args["channel"])[1:]], str(c.args["text"]))
         for c in harness.slack.of("chat.postMessage")
-        if str(c.args.get("channel", "")).startswith("D")
+        if str(c.args.get("channel", "")).startswith("D") and " INC-" in str(c.args["text"])
     ]
 
 
