@@ -204,7 +204,10 @@ def fire_due(
                 kind="dm",
                 incident=inc.id,
                 member=last.member,
-                text="Still no ACK: you are paged again.",
+                text=(
+                    f"Still no ACK: you are paged again "
+                    f"(repeat {new.repeats} of {policy.repeat_count})."
+                ),
             )
         ]
     else:

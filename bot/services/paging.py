@@ -141,17 +141,29 @@ class PagingService:
             incident_id, lambda i: sm.fire_due(i, now, self.policy, forced_by=who), now
         )
 
-    async def tick(self, now: datetime) -> int:
-        """Fire every step that is due; safe to run in many processes at once."""
-        fired = 0
+    async def tick(self, now: datetime) -> list[tuple[str, datetime]]:
+        """Fire every step that is due; safe to run in many processes at once.
+
+        Returns (incident id, when that step was due) for each step this call fired, so
+        callers can measure lateness.
+        """
+        fired: list[tuple[str, datetime]] = []
         for _ in range(MAX_ROUNDS):
             due = await self.store.claim_due(now)
             if not due:
                 break
             for incident_id in due:
+                seen: list[datetime] = []
+
+                def step(
+                    inc: Incident, seen: list[datetime] = seen
+                ) -> tuple[Incident, list[Notice]]:
+                    seen.append(inc.next_at or now)
+                    return sm.fire_due(inc, now, self.policy)
+
                 try:
-                    await self.apply(incident_id, lambda i: sm.fire_due(i, now, self.policy), now)
-                    fired += 1
+                    await self.apply(incident_id, step, now)
+                    fired.append((incident_id, seen[-1]))
                 except TransitionError:
                     # ACKed, resolved or rescheduled meanwhile: put the index right.
                     await self._reindex(incident_id)

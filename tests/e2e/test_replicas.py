@@ -1,0 +1,264 @@
+"""Several bot processes on one Redis: every escalation step fires exactly once.
+
+In-process: two complete apps (each its own Redis client) share one Redis and one fake
+Slack and tick concurrently on a fake clock. Out-of-process (real Redis only): two
+`oncall-bot serve` processes, and a process killed with SIGKILL mid-escalation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from fakeredis import FakeAsyncRedis, FakeServer
+from redis.asyncio import Redis
+
+from bot.clock import FakeClock
+from bot.config import TeamConfig
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import Harness
+from tests.conftest import BACKENDS, REDIS_URL, ROOT
+from tests.e2e.paging_helpers import INITIALS
+
+INVESTOR = ["profit-agg", "growth-agg", "engagement-agg"]
+
+
+def _page_dms(slack: FakeSlack) -> list[tuple[str, str, str]]:
+    """(incident, member, text) for every page DM."""
+    out = []
+    for c in slack.of("chat.postMessage"):
+        channel, text = str(c.args.get("channel", "")), str(c.args.get("text", ""))
+        if channel.startswith("D") and " INC-" in text:
+            incident = text.split(" INC-")[1].split(" ")[0]
+            out.append((f"INC-{incident}", INITIALS[channel[1:]], text.split(" *")[0]))
+    return out
+
+
+def _alerts(n: int, prefix: str) -> list[dict[str, object]]:
+    return [
+        {
+            "pipeline": INVESTOR[i % 3],
+            "signal": "freshness",
+            "summary": f"{prefix} {i}",
+            "dedupe_key": f"{prefix}-{i}",
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(params=BACKENDS)
+async def shared_redis(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Redis, Redis]]:
+    if request.param == "real":
+        assert REDIS_URL
+        a: Redis = Redis.from_url(REDIS_URL, decode_responses=True)
+        b: Redis = Redis.from_url(REDIS_URL, decode_responses=True)
+        await a.flushdb()
+    else:
+        server = FakeServer()
+        a = FakeAsyncRedis(server=server, decode_responses=True)
+        b = FakeAsyncRedis(server=server, decode_responses=True)
+    yield a, b
+    await a.aclose()
+    await b.aclose()
+
+
+async def test_two_replicas_fire_each_step_exactly_once(
+    shared_redis: tuple[Redis, Redis], config: TeamConfig, clock: FakeClock
+) -> None:
+    slack = FakeSlack()
+    extra = {"runbooks_dir": ROOT / "no-runbooks"}  # keep the fake Slack to page traffic
+    one = await Harness(shared_redis[0], clock, config, extra, slack=slack).start()
+    two = await Harness(shared_redis[1], clock, config, extra, slack=slack).start()
+    try:
+        resp = await one.alert(_alerts(200, "replica"))
+        assert resp.status == 200, resp.text
+        # Walk the whole escalation (10 + 15 + 15 min, then 4 repeats of 15) and beyond.
+        for _ in range(110):
+            clock.advance(timedelta(minutes=1))
+            await asyncio.gather(one.run_jobs(), two.run_jobs())
+    finally:
+        await one.stop()
+        await two.stop()
+        await slack.stop()
+
+    dms = _page_dms(slack)
+    counts = collections.Counter(dms)
+    assert max(counts.values()) == 1, [k for k, v in counts.items() if v > 1][:5]
+    per_incident = collections.Counter(inc for inc, _, _ in dms)
+    assert len(per_incident) == 200
+    # Each incident: one DM per ladder step, 3 repeats to the lead, a final page to all.
+    ladder_sizes = {n for n in per_incident.values()}
+    assert ladder_sizes <= {3 + 3 + 3, 4 + 3 + 4}, ladder_sizes
+    posts = [c for c in slack.of("chat.postMessage") if "Page INC-" in str(c.args.get("text"))]
+    assert len([p for p in posts if not str(p.args["channel"]).startswith("D")]) == 200
+    replies = [
+        (c.args["thread_ts"], c.args["text"])
+        for c in slack.of("chat.postMessage")
+        if c.args.get("thread_ts")
+    ]
+    assert len(replies) == len(set(replies))
+
+
+# --- real processes -----------------------------------------------------------------------
+
+needs_real_redis = pytest.mark.skipif(not REDIS_URL, reason="needs REDIS_URL (real Redis)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _fast_config(tmp: Path, backup_after: str) -> Path:
+    target = tmp / "schedules"
+    shutil.copytree(ROOT / "schedules", target)
+    policy = target / "policy.toml"
+    text = policy.read_text()
+    for old, new in [
+        ('backup_after = "10m"', f'backup_after = "{backup_after}"'),
+        ('commander_after = "15m"', 'commander_after = "1s"'),
+        ('lead_after = "15m"', 'lead_after = "1s"'),
+        ('repeat_every = "15m"', 'repeat_every = "1s"'),
+        ("repeat_count = 4", "repeat_count = 1"),
+    ]:
+        assert old in text
+        text = text.replace(old, new)
+    policy.write_text(text)
+    return target
+
+
+class Bot:
+    """One `oncall-bot serve` process."""
+
+    def __init__(self, slack: FakeSlack, config_dir: Path) -> None:
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "secret",
+            "REDIS_URL": str(REDIS_URL),
+            "PORT": str(self.port),
+            "SLACK_API_URL": slack.api_url,
+            "ONCALL_CONFIG_DIR": str(config_dir),
+            "ONCALL_RUNBOOKS_DIR": str(config_dir / "no-runbooks"),
+            "ALERTS_TOKEN": "t0ken",
+            "ONCALL_TICK_SECONDS": "0.1",
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    async def ready(self, session: aiohttp.ClientSession) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, "bot process exited"
+            try:
+                async with session.get(self.url + "/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+        raise AssertionError("bot did not become healthy")
+
+    async def alert(self, session: aiohttp.ClientSession, body: object) -> None:
+        headers = {"Authorization": "Bearer t0ken"}
+        async with session.post(self.url + "/alerts", json=body, headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+async def _until(predicate: object, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.05)
+
+
+@needs_real_redis
+async def test_two_processes_deliver_every_step_once(tmp_path: Path, redis: Redis) -> None:
+    slack = FakeSlack()
+    await slack.start()
+    config_dir = _fast_config(tmp_path, backup_after="1s")
+    bots = [Bot(slack, config_dir), Bot(slack, config_dir)]
+    try:
+        async with aiohttp.ClientSession() as session:
+            for bot in bots:
+                await bot.ready(session)
+            await bots[0].alert(session, _alerts(100, "proc-a"))
+            await bots[1].alert(session, _alerts(100, "proc-b"))
+            # Per incident: 3 or 4 ladder DMs, then a final page to everyone on the ladder.
+            await _until(
+                lambda: len({i for i, _, t in _page_dms(slack) if "Final" in t}) == 200, 60
+            )
+            await asyncio.sleep(1.5)  # anything duplicated would arrive by now
+    finally:
+        for bot in bots:
+            bot.stop()
+        await slack.stop()
+    dms = _page_dms(slack)
+    counts = collections.Counter(dms)
+    assert max(counts.values()) == 1, [k for k, v in counts.items() if v > 1][:5]
+    per_incident = collections.Counter(i for i, _, _ in dms)
+    assert len(per_incident) == 200
+    assert set(per_incident.values()) <= {6, 8}
+
+
+@needs_real_redis
+async def test_sigkill_mid_escalation_then_restart_fires_overdue_step(
+    tmp_path: Path, redis: Redis
+) -> None:
+    slack = FakeSlack()
+    await slack.start()
+    config_dir = _fast_config(tmp_path, backup_after="3s")
+    first = Bot(slack, config_dir)
+    second: Bot | None = None
+    try:
+        async with aiohttp.ClientSession() as session:
+            await first.ready(session)
+            await first.alert(session, _alerts(20, "killed"))
+            await _until(lambda: len(_page_dms(slack)) >= 20, 10)  # the primaries are paged
+            first.proc.send_signal(signal.SIGKILL)
+            first.proc.wait(5)
+            killed_at = time.monotonic()
+            await asyncio.sleep(4)  # every backup step is now overdue, with no bot running
+            assert not [d for d in _page_dms(slack) if "as Backup" in d[2]]
+            second = Bot(slack, config_dir)
+            await second.ready(session)
+            started = time.monotonic()
+            await _until(
+                lambda: len([d for d in _page_dms(slack) if "as Backup" in d[2]]) == 20, 10
+            )
+            caught_up = time.monotonic() - started
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        await slack.stop()
+    assert caught_up < 2.0, caught_up
+    assert killed_at < started
+    backups = [d for d in _page_dms(slack) if "as Backup" in d[2]]
+    assert len(backups) == len(set(backups)) == 20
