@@ -32,6 +32,7 @@ from bot.store.incidents import IncidentStore
 from bot.waker import Waker
 
 WINDOW = 20.0
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _service(redis: Redis, root: Path) -> PagingService:
@@ -79,15 +80,14 @@ async def main(n: int, replicas: int) -> None:
     url = os.environ.get("REDIS_URL")
     if not url:
         raise SystemExit("set REDIS_URL to a Redis database this may flush")
-    root = Path(__file__).resolve().parents[1]
     clients = [connect(url) for _ in range(replicas)]
     await clients[0].flushdb()
     base = int((await clients[0].info("memory"))["used_memory"])
     start = time.time() + 5 + n / 2000  # leave time to open them all first
-    await _open_all(_service(clients[0], root), n, start)
+    await _open_all(_service(clients[0], ROOT), n, start)
     per_incident = (int((await clients[0].info("memory"))["used_memory"]) - base) / n
     late: list[float] = []
-    await asyncio.gather(*(_loop(_service(c, root), start + WINDOW + 3, late) for c in clients))
+    await asyncio.gather(*(_loop(_service(c, ROOT), start + WINDOW + 3, late) for c in clients))
     fired = len(late)
     late.sort()
     ms = [x * 1000 for x in late]
