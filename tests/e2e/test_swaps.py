@@ -211,3 +211,26 @@ async def test_list_shows_pending_and_upcoming(harness: Harness) -> None:
     pending, approved = listed.split("*Approved, not yet over*")
     assert "#2 PR→SK 2025-09-04" in pending
     assert "#1 PR→CW 2025-09-03" in approved
+
+
+async def test_a_page_during_an_approved_swap_pages_the_swapped_in_person(
+    harness: Harness, clock: FakeClock
+) -> None:
+    await swap_cmd(harness, PR, "@CW 2025-09-03")
+    await press(harness, CW, CW, ids.ACTION_SWAP_APPROVE)
+    clock.set(ist("2025-09-03 12:00"))
+    await harness.command("/page", "growth-agg sev1 DAU late", AM)
+    await harness.run_jobs()
+    page_dms = [c for c in harness.slack.of("chat.postMessage") if " INC-1 " in str(c.args["text"])]
+    # CW holds Primary through the swap, so CW is paged first; PR is now Backup.
+    assert [c.args["channel"] for c in page_dms if str(c.args["channel"]).startswith("D")] == [
+        "D" + CW
+    ]
+    clock.set(ist("2025-09-03 12:10"))
+    await harness.run_jobs()
+    dm_channels = [
+        c.args["channel"]
+        for c in harness.slack.of("chat.postMessage")
+        if " INC-1 " in str(c.args["text"]) and str(c.args["channel"]).startswith("D")
+    ]
+    assert dm_channels == ["D" + CW, "D" + PR]
