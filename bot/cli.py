@@ -188,10 +188,12 @@ async def _console(env: dict[str, str], at: str | None) -> int:
 
 async def export_text(redis: Any, cfg: TeamConfig, now: datetime) -> str:
     from bot.domain.swap_export import export_toml
+    from bot.store import keys
     from bot.store.swaps import SwapStore
 
     store = SwapStore(redis)
-    return export_toml(await store.everything(), await store.all_ptos(), cfg.zone, now)
+    swaps, ptos = await store.everything(), await store.all_ptos()
+    return export_toml(swaps, ptos, cfg.zone, now, keys.SWAPS_AUDIT)
 
 
 def cmd_export(env: dict[str, str], out: Any = sys.stdout) -> int:

@@ -174,7 +174,7 @@ class Console:
         self.say(f"Clock advanced to {self._now()}.")
 
     async def _press(self, text: str) -> None:
-        if not text.isdigit() or int(text) not in self.renderer.pressables:
+        if not text.isdecimal() or int(text) not in self.renderer.pressables:
             self.say(f"No element `{text}`: press a number shown in [n: …] or `n.` above.")
             return
         p = self.renderer.pressables[int(text)]

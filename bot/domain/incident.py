@@ -104,6 +104,23 @@ def _delay(policy: EscalationPolicy, step: int) -> timedelta:
     return delays[min(step, len(delays) - 1)]
 
 
+RAN_OUT = "Automatic escalation has run out; {id} stays open until someone ACKs or resolves it."
+
+
+def _schedule_next(inc: Incident, now: datetime, policy: EscalationPolicy) -> str:
+    """Set when `inc` (just paged at its current step) escalates next; returns a sentence to
+    add to the thread when there is no next time, so escalation never stops silently."""
+    if inc.next_rung is not None:
+        inc.next_at = now + _delay(policy, inc.step)
+        return ""
+    if policy.repeat_count:
+        inc.next_at = now + policy.repeat_every
+        return ""
+    inc.next_at = None
+    inc.exhausted = True
+    return " " + RAN_OUT.format(id=inc.id)
+
+
 def _minutes(delta: timedelta) -> str:
     secs = int(delta.total_seconds())
     if secs % 60:
@@ -142,9 +159,7 @@ def open_incident(
     notices = [Notice(kind="post_page", incident=id)]
     if mode is Mode.PAGE and inc.ladder:
         first = inc.ladder[0]
-        inc.next_at = (
-            now + _delay(policy, 0) if len(inc.ladder) > 1 or policy.repeat_count else None
-        )
+        _schedule_next(inc, now, policy)
         notices.append(
             Notice(
                 kind="dm",
@@ -173,12 +188,8 @@ def fire_due(
     nxt = inc.next_rung
     if nxt is not None:
         new.step += 1
-        new.next_at = (
-            now + _delay(policy, new.step)
-            if new.next_rung is not None or policy.repeat_count
-            else None
-        )
-        text = f"{why}: escalated to {nxt.role.label} {{{nxt.member}}}."
+        ran_out = _schedule_next(new, now, policy)
+        text = f"{why}: escalated to {nxt.role.label} {{{nxt.member}}}.{ran_out}"
         return new, [
             Notice(
                 kind="dm",
@@ -215,8 +226,7 @@ def fire_due(
         new.exhausted = True
         text = (
             f"{why}: final page (repeat {new.repeats} of {policy.repeat_count}) to everyone on "
-            f"the ladder. Automatic escalation has run out; {inc.id} stays open until someone "
-            f"ACKs or resolves it."
+            f"the ladder. {RAN_OUT.format(id=inc.id)}"
         )
         notices = [
             Notice(

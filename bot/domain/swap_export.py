@@ -24,10 +24,12 @@ def _dt(value: datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).isoformat()
 
 
-def export_toml(swaps: Sequence[Swap], ptos: Sequence[Pto], tz: ZoneInfo, now: datetime) -> str:
+def export_toml(
+    swaps: Sequence[Swap], ptos: Sequence[Pto], tz: ZoneInfo, now: datetime, audit_key: str
+) -> str:
     lines = [
         f"# oncall-bot export at {_dt(now, tz)}: swaps and PTO as stored in Redis.",
-        "# The append-only audit log is the Redis stream oncall:swaps:audit.",
+        f"# The append-only audit log is the Redis stream {audit_key}.",
         "",
     ]
     for s in sorted(swaps, key=lambda s: s.id):

@@ -36,6 +36,8 @@ def parse_zone(token: str) -> tzinfo | None:
     if m:
         sign = 1 if m.group(1) == "+" else -1
         hours, minutes = int(m.group(2)), int(m.group(3))
+        if hours > 14 or minutes > 59:  # real offsets run from -12:00 to +14:00
+            return None
         return timezone(sign * timedelta(hours=hours, minutes=minutes))
     if "/" in token:
         try:
@@ -68,13 +70,27 @@ def split_zone(text: str, default: tzinfo) -> tuple[str, tzinfo]:
     return text, default
 
 
+# Far enough for any rotation question, and far from datetime's year-9999 overflow.
+YEARS = range(1970, 3000)
+
+
+def _in_range(day: date, text: str) -> date:
+    if day.year not in YEARS:
+        raise TimeParseError(
+            f"`{text}` is outside the years {YEARS.start}–{YEARS.stop - 1} the bot can answer for"
+        )
+    return day
+
+
 def parse_date(text: str, now: datetime, zone: tzinfo) -> date:
     word = text.strip().casefold()
     if word in _RELATIVE:
         return (now.astimezone(zone) + timedelta(days=_RELATIVE[word])).date()
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
+        return _in_range(date.fromisoformat(text.strip()), text)
+    except ValueError as exc:
+        if isinstance(exc, TimeParseError):
+            raise
         raise TimeParseError(
             f"`{text}` is not a date (use YYYY-MM-DD, today or tomorrow)"
         ) from None
@@ -102,6 +118,7 @@ def parse_instant(text: str, now: datetime, zone: tzinfo) -> tuple[datetime, boo
         raise TimeParseError(f"`{text}` is not a date or time; use {FORMS}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
+    _in_range(parsed.date(), text)
     return parsed, True
 
 

@@ -50,3 +50,11 @@ def test_windows(text: str, start: str, end: str) -> None:
 def test_empty_window() -> None:
     with pytest.raises(TimeParseError, match="empty"):
         parse_window("2025-09-03 18:00..09:00", NOW, IST)
+
+
+@pytest.mark.parametrize(
+    "text", ["2025-10-20 08:00 +99:00", "9999-12-31 23:00 UTC", "9999-12-31", "1900-01-01"]
+)
+def test_out_of_range_is_a_clear_error(text: str) -> None:
+    with pytest.raises(TimeParseError):
+        parse_instant(text, NOW, IST)

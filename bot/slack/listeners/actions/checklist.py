@@ -34,7 +34,7 @@ class Click(BaseModel):
 
 def _numbers(options: Any) -> frozenset[int]:
     values = (str(o.get("value", "")) for o in options or [] if isinstance(o, dict))
-    return frozenset(int(v) for v in values if v.isdigit())
+    return frozenset(int(v) for v in values if v.isdecimal())
 
 
 def read_click(body: dict[str, Any], action: dict[str, Any]) -> Click:

@@ -34,7 +34,7 @@ async def _refuse(respond: Any, message: str) -> None:
 def register(app: AsyncApp, deps: Deps) -> None:
     async def decide(body: dict[str, Any], respond: Any, client: Any, approve: bool) -> None:
         value = str(body["actions"][0].get("value", ""))
-        if not value.isdigit():
+        if not value.isdecimal():
             await _refuse(respond, "That button does not name a swap.")
             return
         swap_id, actor = int(value), _actor(deps, body)

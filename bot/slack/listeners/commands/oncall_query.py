@@ -73,7 +73,7 @@ def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
         if sub == "schedule":
             count = 8
             if rest:
-                if not rest[0].isdigit() or not 1 <= int(rest[0]) <= MAX_WEEKS:
+                if not rest[0].isdecimal() or not 1 <= int(rest[0]) <= MAX_WEEKS:
                     raise QueryError(
                         f"`/oncall schedule {rest[0]}`: give a number of weeks from 1 to "
                         f"{MAX_WEEKS} (default 8)"

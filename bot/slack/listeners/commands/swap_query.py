@@ -53,7 +53,7 @@ def parse_swap(cfg: TeamConfig, text: str, now: datetime) -> SwapQuery:
     if head == "list":
         return SwapQuery(kind="list")
     if head == "cancel":
-        if len(words) != 2 or not words[1].lstrip("#").isdigit():
+        if len(words) != 2 or not words[1].lstrip("#").isdecimal():
             raise SwapError("Say which swap to cancel by its number, e.g. `/swap cancel 12`.")
         return SwapQuery(kind="cancel", swap_id=int(words[1].lstrip("#")))
     who = find_member(cfg, words[0])
