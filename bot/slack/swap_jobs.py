@@ -6,6 +6,7 @@ each reminder is claimed with SET NX before it is sent.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,11 +18,17 @@ from bot.slack.swap_notify import remind, tell_outcome
 from bot.store import keys
 
 PRUNE_EVERY = timedelta(hours=1)
+log = logging.getLogger(__name__)
 
 
 async def expire_swaps(deps: Deps, client: AsyncWebClient) -> None:
     for swap in await deps.swaps.expire_due():
-        await tell_outcome(client, deps, swap)
+        try:
+            await tell_outcome(client, deps, swap)
+        except Exception:
+            # The expiry itself is stored and audited; one failed message must not keep the
+            # others (or the reminder job) from running.
+            log.exception("could not tell the requester that swap #%s expired", swap.id)
 
 
 async def send_reminders(deps: Deps, client: AsyncWebClient) -> None:
@@ -39,9 +46,10 @@ async def send_reminders(deps: Deps, client: AsyncWebClient) -> None:
         try:
             await remind(client, deps, conflict, lead)
         except Exception:
-            # Give the claim back so the next tick (here or on another replica) retries.
-            await deps.redis.delete(key)
-            raise
+            # Give the claim back so a later tick (here or on another replica) retries, and
+            # go on with the other reminders.
+            log.exception("reminder to %s failed; will retry", conflict.member)
+            await store.release(key)
 
 
 async def prune(deps: Deps) -> None:

@@ -209,3 +209,7 @@ class SwapStore:
         return bool(
             await self.redis.set(key, "1", nx=True, px=max(int(ttl.total_seconds() * 1000), 1))
         )
+
+    async def release(self, key: str) -> None:
+        """Give a claim back, so that the work it guarded is tried again."""
+        await self.redis.delete(key)

@@ -18,7 +18,10 @@ STORE_DOWN = (
     "Try again in a minute; if it persists, tell #data-platform."
 )
 
-FAILED = "Something went wrong on our side; nothing was changed. The error is in the bot's log."
+FAILED = (
+    "Something went wrong on our side; the error is in the bot's log. Check the current state "
+    "(`/oncall incidents`, `/swap list`) before trying again."
+)
 
 Listener = Callable[..., Awaitable[None]]
 
