@@ -66,21 +66,24 @@ def parse_alerts(body: Any, cfg: TeamConfig) -> tuple[list[Alert], list[Rejected
     Accepts one alert object, a list of them, or an Alertmanager webhook (`alerts`); a
     resolved Alertmanager alert is skipped, not an error. One bad entry never drops the rest.
     """
+    # (index in the body, entry): a rejection names the entry's own position, even when
+    # resolved Alertmanager entries before it were skipped.
+    entries: list[tuple[int, Any]]
     if isinstance(body, dict) and isinstance(body.get("alerts"), list):
         entries = [
-            _alertmanager(a) if isinstance(a, dict) else a
-            for a in body["alerts"]
+            (i, _alertmanager(a) if isinstance(a, dict) else a)
+            for i, a in enumerate(body["alerts"])
             if not (isinstance(a, dict) and a.get("status") == "resolved")
         ]
     elif isinstance(body, list):
-        entries = body
+        entries = list(enumerate(body))
     elif isinstance(body, dict):
-        entries = [body]
+        entries = [(0, body)]
     else:
         return [], [Rejected(index=0, error="body must be a JSON object or array")]
     alerts: list[Alert] = []
     rejected: list[Rejected] = []
-    for i, entry in enumerate(entries):
+    for i, entry in entries:
         if not isinstance(entry, dict):
             rejected.append(Rejected(index=i, error="each alert must be a JSON object"))
             continue
