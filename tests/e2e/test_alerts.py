@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 
@@ -258,6 +259,12 @@ async def test_non_json_is_400_with_a_message(harness: Harness) -> None:
         resp = await harness.post("/alerts", raw, headers)
         assert resp.status == 400, raw
         assert "body is not JSON" in resp.json["error"]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(harness.url + "/alerts", data=b'{"x": "\xff"}', headers=headers) as raw_resp,
+    ):
+        assert raw_resp.status == 400  # not UTF-8
+        assert "body is not JSON" in (await raw_resp.json())["error"]
     resp = await harness.alert("just a string")
     assert resp.status == 400
     assert resp.json["rejected"][0]["error"] == "body must be a JSON object or array"
@@ -381,3 +388,19 @@ async def test_alertmanager_all_resolved_is_fine(harness: Harness) -> None:
     assert resp.json == {"ok": True, "accepted": [], "rejected": []}
     await harness.run_jobs()
     assert channel_posts(harness) == [] and dms(harness) == []
+
+
+async def test_alert_before_the_rotation_starts_is_rejected_not_lost_silently(
+    harness: Harness, clock: FakeClock
+) -> None:
+    # 2025-08-20 is before the rotation's first week: nobody can be paged, so say so.
+    clock.set(ist("2025-08-20 12:00"))
+    resp = await harness.alert(
+        [_alert("growth-agg", "freshness"), _alert("growth-daily", "freshness")]
+    )
+    assert resp.status == 207
+    [bad] = resp.json["rejected"]
+    assert bad["index"] == 0
+    assert bad["error"].startswith("cannot page: no rotation defined before 2025-08-25 09:00")
+    [ok] = resp.json["accepted"]
+    assert (ok["pipeline"], ok["mode"]) == ("growth-daily", "notify")
