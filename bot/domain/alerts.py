@@ -60,27 +60,30 @@ def _alertmanager(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def parse_alerts(body: Any, cfg: TeamConfig) -> tuple[list[Alert], list[Rejected]]:
-    """Every valid alert of a body, and why each invalid one was rejected.
+def parse_alerts(body: Any, cfg: TeamConfig) -> tuple[list[tuple[int, Alert]], list[Rejected]]:
+    """Every valid alert of a body (with its index), and why each invalid one was rejected.
 
     Accepts one alert object, a list of them, or an Alertmanager webhook (`alerts`); a
     resolved Alertmanager alert is skipped, not an error. One bad entry never drops the rest.
     """
+    # (index in the body, entry): a rejection names the entry's own position, even when
+    # resolved Alertmanager entries before it were skipped.
+    entries: list[tuple[int, Any]]
     if isinstance(body, dict) and isinstance(body.get("alerts"), list):
         entries = [
-            _alertmanager(a) if isinstance(a, dict) else a
-            for a in body["alerts"]
+            (i, _alertmanager(a) if isinstance(a, dict) else a)
+            for i, a in enumerate(body["alerts"])
             if not (isinstance(a, dict) and a.get("status") == "resolved")
         ]
     elif isinstance(body, list):
-        entries = body
+        entries = list(enumerate(body))
     elif isinstance(body, dict):
-        entries = [body]
+        entries = [(0, body)]
     else:
         return [], [Rejected(index=0, error="body must be a JSON object or array")]
-    alerts: list[Alert] = []
+    alerts: list[tuple[int, Alert]] = []
     rejected: list[Rejected] = []
-    for i, entry in enumerate(entries):
+    for i, entry in entries:
         if not isinstance(entry, dict):
             rejected.append(Rejected(index=i, error="each alert must be a JSON object"))
             continue
@@ -93,7 +96,7 @@ def parse_alerts(body: Any, cfg: TeamConfig) -> tuple[list[Alert], list[Rejected
         if pipeline is None:
             rejected.append(Rejected(index=i, error=unknown_pipeline_message(cfg, alert.pipeline)))
             continue
-        alerts.append(alert.model_copy(update={"pipeline": pipeline.slug}))
+        alerts.append((i, alert.model_copy(update={"pipeline": pipeline.slug})))
     return alerts, rejected
 
 

@@ -58,7 +58,15 @@ class Delivery:
             # Page messages first: thread replies and updates need their ts.
             batch.sort(key=lambda item: (item[1].get("kind") != "post_page", item[1]["id"]))
             progress = 0
+            # An update re-renders the incident's current state, which already includes every
+            # change whose update_page is in this batch: one chat.update per incident is enough
+            # (1,000 alerts joining 5 incidents must not mean 1,000 rate-limited updates).
+            rendered: set[str] = set()
             for member, notice in batch:
+                folded = notice.get("kind") == "update_page"
+                if folded and str(notice["incident"]) in rendered:
+                    await self.outbox.done(member)
+                    continue
                 try:
                     await self._deliver(client, notice, now)
                 except NotReady:
@@ -69,6 +77,8 @@ class Delivery:
                     await self.outbox.retry(member, now + RETRY_AFTER)
                     continue
                 await self.outbox.done(member)
+                if folded:
+                    rendered.add(str(notice["incident"]))
                 sent += 1
                 progress += 1
             if not progress:
