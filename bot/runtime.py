@@ -74,11 +74,15 @@ async def run_forever(deps: Deps, jobs: list[Job]) -> None:
     cap = deps.settings.tick_seconds
     while True:
         delay = cap
+        # Each job on its own: a failing one (Redis or Slack down, a bug) must neither stop
+        # the loop nor starve the others. Nothing claimed is lost: claims are leases.
+        for job in jobs:
+            try:
+                await job()
+            except Exception:
+                log.warning("background job %s failed; retrying", job.__name__, exc_info=True)
         try:
-            await run_jobs_once(jobs)
             delay = await _next_wake(deps, cap)
         except Exception:
-            # Redis or Slack down: keep looping; the next tick retries and nothing that was
-            # claimed is lost (claims are leases that lapse).
-            log.warning("background tick failed; retrying", exc_info=True)
+            log.warning("could not read the next due time; polling", exc_info=True)
         await deps.waker.wait(delay)

@@ -168,6 +168,8 @@ class EscalationPolicy(Strict):
     lead_after: Duration = timedelta(minutes=15)
     repeat_every: Duration = timedelta(minutes=15)
     repeat_count: int = Field(default=4, ge=0, le=100)
+    # Channel notifications (no ladder) close by themselves after this long.
+    notify_autoclose: Duration = timedelta(hours=12)
     # None means "roster order": the first engineer not already on the ladder leads.
     lead_preference: list[str] | None = None
 

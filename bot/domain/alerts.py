@@ -37,7 +37,9 @@ class Alert(BaseModel):
         return v.lower() if isinstance(v, str) else v
 
     def key(self) -> str:
-        return self.dedupe_key or f"{self.pipeline}:{self.signal.value}"
+        # Scoped to the pipeline, so another pipeline's alert can never join (and silence)
+        # this one's incident by reusing a key.
+        return f"{self.pipeline}:{self.dedupe_key or self.signal.value}"
 
 
 class Rejected(BaseModel):

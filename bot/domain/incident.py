@@ -104,6 +104,7 @@ def _delay(policy: EscalationPolicy, step: int) -> timedelta:
     return delays[min(step, len(delays) - 1)]
 
 
+AUTO = "auto"  # resolved_by for a notification that closed by itself
 RAN_OUT = "Automatic escalation has run out; {id} stays open until someone ACKs or resolves it."
 
 
@@ -125,6 +126,8 @@ def _minutes(delta: timedelta) -> str:
     secs = int(delta.total_seconds())
     if secs % 60:
         return f"{secs} s"
+    if secs >= 3600 and not secs % 3600:
+        return f"{secs // 3600} h"
     return f"{secs // 60} min"
 
 
@@ -157,6 +160,10 @@ def open_incident(
         stepped_at=now,
     )
     notices = [Notice(kind="post_page", incident=id)]
+    if mode is not Mode.PAGE:
+        # Notifications page nobody, so nobody may come to resolve them: they close by
+        # themselves, which also frees their dedupe key for the next alert.
+        inc.next_at = now + policy.notify_autoclose
     if mode is Mode.PAGE and inc.ladder:
         first = inc.ladder[0]
         _schedule_next(inc, now, policy)
@@ -181,6 +188,18 @@ def fire_due(
         raise TransitionError(f"{inc.id} is {inc.status.value}: nothing to escalate")
     if forced_by is None and (inc.next_at is None or inc.next_at > now):
         raise TransitionError(f"{inc.id} has no step due")
+    if inc.mode is not Mode.PAGE:
+        if forced_by is not None:
+            raise TransitionError(f"{inc.id} is a notification: it has no ladder to escalate")
+        closed, notices = resolve(inc, AUTO, now)
+        return closed, [
+            Notice(
+                kind="thread",
+                incident=inc.id,
+                text=f"Closed automatically after {_minutes(policy.notify_autoclose)}.",
+            ),
+            *[n for n in notices if n.kind == "update_page"],
+        ]
     new = inc.model_copy(deep=True)
     new.stepped_at = now
     waited = now - (inc.stepped_at or inc.opened_at)

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.checklist import Change, ChecklistRun, apply_change
+from bot.domain.incident import Notice
 from bot.slack.blocks.runbook import parent_message, thread_messages
 from bot.store.checklists import ChecklistStore
 
@@ -112,6 +113,10 @@ async def record_click(
     run = await _store(deps).update(run_id, lambda r: apply_change(r, change, user_id, now))
     if run is None:
         raise ChecklistNotFound(run_id)
+    if run.incident_id:
+        # The page message shows the checklist's progress: have it redrawn too.
+        await deps.outbox.enqueue([Notice(kind="update_page", incident=run.incident_id)], now)
+        deps.waker.wake()
     await redraw(deps, client, run)
     return run
 

@@ -14,12 +14,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.config.models import TeamConfig
+from bot.domain.incident import Status
 from bot.slack.blocks.page import dm_message, fill, page_message
 from bot.store.incidents import IncidentStore, Stored
 from bot.store.outbox import Outbox
 
 log = logging.getLogger(__name__)
-RETRY_AFTER = timedelta(seconds=5)
+RETRY_AFTER = timedelta(seconds=5)  # first retry of a failed call; doubles up to 5 min
+NOT_READY_AFTER = timedelta(seconds=2)  # waiting for the page message to be posted
 MAX_ROUNDS = 20
 
 # (incident, stored, channel, thread_ts) → checklist run id; None when checklists are off.
@@ -52,7 +54,7 @@ class Delivery:
         sent = 0
         for _ in range(MAX_ROUNDS):
             now = self.clock.now()
-            batch = await self.outbox.claim(now)
+            held, batch = await self.outbox.claim(now)
             if not batch:
                 break
             # Page messages first: thread replies and updates need their ts.
@@ -67,14 +69,23 @@ class Delivery:
                 if folded and str(notice["incident"]) in rendered:
                     await self.outbox.done(member)
                     continue
+                lease = await self.outbox.renew(member, held, self.clock.now())
+                if lease is None:
+                    continue  # our lease lapsed and another process owns it now
                 try:
                     await self._deliver(client, notice, now)
                 except NotReady:
-                    await self.outbox.retry(member, now)
+                    await self.outbox.retry(member, now + NOT_READY_AFTER)
                     continue
                 except (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
                     log.warning("delivering %s failed (%s); retrying", notice.get("kind"), exc)
-                    await self.outbox.retry(member, now + RETRY_AFTER)
+                    await self._failed(member, notice, now)
+                    continue
+                except Exception:
+                    # A notice naming a member or pipeline since removed from the config, a
+                    # missing runbook...: log it, back off, never block the notices behind it.
+                    log.exception("delivering %s raised; retrying", notice.get("kind"))
+                    await self._failed(member, notice, now)
                     continue
                 await self.outbox.done(member)
                 if folded:
@@ -84,6 +95,14 @@ class Delivery:
             if not progress:
                 break
         return sent
+
+    async def _failed(self, member: str, notice: dict[str, Any], now: datetime) -> None:
+        if await self.outbox.failed(member, now, RETRY_AFTER) is None:
+            log.error(
+                "gave up on %s for %s; parked in the dead-letter set",
+                notice.get("kind"),
+                notice.get("incident"),
+            )
 
     async def _deliver(self, client: AsyncWebClient, notice: dict[str, Any], now: datetime) -> None:
         stored = await self.store.get(str(notice["incident"]))
@@ -101,6 +120,8 @@ class Delivery:
             await self.store.set_message(stored.incident.id, str(resp["channel"]), str(resp["ts"]))
             return
         if kind == "dm":
+            if stored.incident.status is not Status.TRIGGERED:
+                return  # queued before the ACK or resolve: the first ACK stops every page
             member = self.config.member(str(notice["member"]))
             if not member.slack_id:
                 log.warning("cannot DM %s: no slack_id in team.toml", member.initials)

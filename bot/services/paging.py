@@ -104,12 +104,15 @@ class PagingService:
         mode = paging_mode(
             pipeline, self.config, self.calendar, now, self.config.policy.business_hours
         )
+        # A notification must not swallow a later alert that should page (or the reverse):
+        # alerts join only an incident handled the same way.
+        key = alert.key() if mode is Mode.PAGE else f"{alert.key()}:{mode.value}"
         created, incident_id = await self._open(
             pipeline,
             alert.severity,
             alert.summary,
             alert.signal,
-            alert.key(),
+            key,
             mode,
             "alert",
             now,

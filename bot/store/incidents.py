@@ -89,6 +89,18 @@ return due
 PLACEHOLDER = "@@INCIDENT@@"
 
 
+def encode_notices(notices: list[Notice]) -> str:
+    """A JSON array of notice JSON strings. Each id starts with a time and a sequence
+    number, so notices due together are claimed in the order they were emitted."""
+    stamp = f"{time.time_ns():020d}"
+    return json.dumps(
+        [
+            json.dumps({"id": f"{stamp}-{i:03d}-{uuid.uuid4().hex[:8]}", **n.model_dump()})
+            for i, n in enumerate(notices)
+        ]
+    )
+
+
 def _score(at: datetime) -> float:
     return at.timestamp()
 
@@ -114,18 +126,6 @@ class IncidentStore:
         self._transition = redis.register_script(_TRANSITION)
         self._claim = redis.register_script(_CLAIM)
 
-    @staticmethod
-    def _notices(notices: list[Notice]) -> str:
-        """A JSON array of notice JSON strings. Each id starts with a time and a sequence
-        number, so notices due together are claimed in the order they were emitted."""
-        stamp = f"{time.time_ns():020d}"
-        return json.dumps(
-            [
-                json.dumps({"id": f"{stamp}-{i:03d}-{uuid.uuid4().hex[:8]}", **n.model_dump()})
-                for i, n in enumerate(notices)
-            ]
-        )
-
     async def open_or_join(
         self, inc: Incident, notices: list[Notice], now: datetime, value: float | None = None
     ) -> tuple[bool, str]:
@@ -133,7 +133,7 @@ class IncidentStore:
         in which case the alert joins that one. Returns (created, incident id)."""
         data = inc.model_copy(update={"id": PLACEHOLDER}).model_dump_json()
         notices = [n.model_copy(update={"incident": PLACEHOLDER}) for n in notices]
-        join_update = json.loads(self._notices([Notice(kind="update_page", incident=PLACEHOLDER)]))
+        join_update = json.loads(encode_notices([Notice(kind="update_page", incident=PLACEHOLDER)]))
         window = ""
         if inc.next_at is not None:
             window = str(max(1, int((inc.next_at - now).total_seconds() * 1000)))
@@ -150,7 +150,7 @@ class IncidentStore:
             args=[
                 data,
                 "" if inc.next_at is None else repr(_score(inc.next_at)),
-                self._notices(notices),
+                encode_notices(notices),
                 window,
                 keys.incident(""),
                 "" if value is None else repr(value),
@@ -198,7 +198,7 @@ class IncidentStore:
                 before.version,
                 after.model_dump_json(),
                 due,
-                self._notices(notices),
+                encode_notices(notices),
                 window,
                 "" if after.open else "closed",
                 int(self.retention.total_seconds()),

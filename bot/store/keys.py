@@ -12,6 +12,8 @@ INCIDENT_SEQ = PREFIX + "incident:seq"  # INCR → the next incident number
 INCIDENTS_OPEN = PREFIX + "incidents:open"  # set of open incident ids
 ESCALATION_DUE = PREFIX + "escalation:due"  # zset: incident id → next step (epoch seconds)
 OUTBOX = PREFIX + "outbox"  # zset: notice JSON → when to (re)try delivering it
+OUTBOX_ATTEMPTS = PREFIX + "outbox:attempts"  # hash: notice JSON → failed deliveries so far
+OUTBOX_DEAD = PREFIX + "outbox:dead"  # zset: notices given up on (→ when), for an operator
 ALERTS_RECORDED = PREFIX + "alerts:recorded"  # capped list of alerts that paged nobody
 
 

@@ -98,7 +98,6 @@ async def test_thousand_alerts_on_five_keys_make_five_pages(harness: Harness) ->
     # One DM per page (the primary), not one per alert.
     assert len(dms(harness)) == 5
     # Joins are folded: far fewer chat.update calls than alerts (Slack rate-limits updates).
-    print("UPDATES", len(harness.slack.of("chat.update")))
     assert len(harness.slack.of("chat.update")) <= 5 * 11
 
 
@@ -145,7 +144,8 @@ async def test_experiment_pipeline_out_of_hours_pages_nobody(
     assert dms(harness) == []
     await advance(harness, 60)
     assert dms(harness) == [] and thread(harness) == []
-    assert await harness.redis.zcard("oncall:escalation:due") == 0
+    # The only timer left is the notification's own auto-close, 12 h after it opened.
+    assert await harness.redis.zcard("oncall:escalation:due") == 1
 
 
 async def test_experiment_pipeline_in_business_hours_notifies_the_channel(
@@ -167,7 +167,8 @@ async def test_experiment_pipeline_in_business_hours_notifies_the_channel(
     assert dms(harness) == []
     assert thread(harness) == []
     assert harness.slack.of("chat.update") == []
-    assert await harness.redis.zcard("oncall:escalation:due") == 0
+    # The only timer left is the notification's own auto-close, 12 h after it opened.
+    assert await harness.redis.zcard("oncall:escalation:due") == 1
 
 
 @pytest.fixture
@@ -404,3 +405,18 @@ async def test_alert_before_the_rotation_starts_is_rejected_not_lost_silently(
     assert bad["error"].startswith("cannot page: no rotation defined before 2025-08-25 09:00")
     [ok] = resp.json["accepted"]
     assert (ok["pipeline"], ok["mode"]) == ("growth-daily", "notify")
+
+
+async def test_notifications_close_by_themselves_and_free_their_dedupe_key(
+    harness: Harness, clock: FakeClock
+) -> None:
+    await harness.alert(_alert("profit-unit", "completeness", 90))
+    await harness.run_jobs()
+    again = await harness.alert(_alert("profit-unit", "completeness", 91))
+    assert again.json["accepted"][0]["created"] is False  # joins while open
+    await advance(harness, 12 * 60)
+    assert thread(harness) == ["Closed automatically after 12 h."]
+    assert "Closed automatically" in _t(harness.slack.of("chat.update")[-1])
+    assert dms(harness) == []
+    later = await harness.alert(_alert("profit-unit", "completeness", 92))
+    assert later.json["accepted"][0]["created"] is True  # a new notification

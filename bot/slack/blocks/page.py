@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.config.models import TeamConfig
-from bot.domain.incident import Incident, Mode, Status
+from bot.domain.incident import AUTO, Incident, Mode, Status
 from bot.slack import ids
 from bot.slack.blocks.common import Block, Reply, actions, button, context, section, when
 
@@ -52,6 +52,8 @@ def page_title(cfg: TeamConfig, inc: Incident) -> str:
 def status_line(cfg: TeamConfig, inc: Incident, now: datetime) -> str:
     zone = cfg.zone
     if inc.status is Status.RESOLVED and inc.resolved_at and inc.resolved_by:
+        if inc.resolved_by == AUTO:
+            return f":white_check_mark: Closed automatically at {when(inc.resolved_at, zone)}"
         who = cfg.member(inc.resolved_by).mention
         return f":white_check_mark: Resolved by {who} at {when(inc.resolved_at, zone)}"
     if inc.status is Status.ACKNOWLEDGED and inc.acked_at and inc.acked_by:

@@ -1,0 +1,48 @@
+"""The outbox under trouble: a poisoned notice, a lapsed lease."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import FakeClock
+from bot.devtools.harness import Harness
+from bot.domain.incident import Notice
+from tests.e2e.paging_helpers import IDS, dms, thread
+
+
+async def test_a_poisoned_notice_never_blocks_the_ones_behind_it(
+    harness: Harness, clock: FakeClock
+) -> None:
+    await harness.command("/page", "growth-agg sev1 late", IDS["AM"])
+    await harness.run_jobs()
+    assert harness.deps is not None
+    outbox = harness.deps.outbox
+    # A DM for someone no longer on the roster (team.toml edited while the page was open).
+    await outbox.enqueue([Notice(kind="dm", incident="INC-1", member="ZZ", text="x")], clock.now())
+    await outbox.enqueue(
+        [Notice(kind="thread", incident="INC-1", text="still delivered")], clock.now()
+    )
+    await harness.run_jobs()
+    assert thread(harness) == ["still delivered"]
+    assert await outbox.pending() == 1  # the poisoned one, backing off
+    for _ in range(60):
+        clock.advance(timedelta(minutes=5))
+        await harness.run_jobs()
+    assert await outbox.pending() == 0
+    assert len(await outbox.dead()) == 1  # parked for an operator, not retried forever
+    # Meanwhile escalation went on as usual.
+    assert [who for who, _ in dms(harness)][:2] == ["PR", "CW"]
+
+
+async def test_a_lease_taken_over_is_not_delivered_twice(
+    harness: Harness, clock: FakeClock
+) -> None:
+    assert harness.deps is not None
+    outbox = harness.deps.outbox
+    await outbox.enqueue([Notice(kind="thread", incident="INC-9", text="x")], clock.now())
+    held, [(member, _)] = await outbox.claim(clock.now())
+    # Our lease lapses and another process claims the notice.
+    clock.advance(outbox.LEASE + timedelta(seconds=1))
+    _, [(theirs, _)] = await outbox.claim(clock.now())
+    assert theirs == member
+    assert await outbox.renew(member, held, clock.now()) is None
