@@ -231,10 +231,6 @@ class IncidentStore:
         ids = [str(i) for i in await self.redis.smembers(keys.INCIDENTS_OPEN)]
         return sorted(ids, key=lambda i: int(i.split("-")[1]))
 
-    async def ack_window_ms(self, incident_id: str) -> int | None:
-        ttl = int(await self.redis.pttl(keys.ack_window(incident_id)))
-        return ttl if ttl > 0 else None
-
     async def record_quiet_alert(self, alert: dict[str, Any]) -> None:
         pipe = self.redis.pipeline(transaction=True)
         pipe.lpush(keys.ALERTS_RECORDED, json.dumps(alert))
