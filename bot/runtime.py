@@ -9,7 +9,6 @@ processes at once (claims in Redis are atomic) and a failing tick is retried on 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -67,22 +66,28 @@ async def _next_wake(deps: Deps, cap: float) -> float:
     due = [h for h in hints if h is not None]
     if not due:
         return cap
-    return min(cap, max(0.0, min(due) - time.time()))
+    # Due times are on the deps' clock (a FakeClock in tests and the console), not time.time().
+    return min(cap, max(0.0, min(due) - deps.clock.now().timestamp()))
 
 
 async def run_forever(deps: Deps, jobs: list[Job]) -> None:
     cap = deps.settings.tick_seconds
     while True:
         delay = cap
-        # Each job on its own: a failing one (Redis or Slack down, a bug) must neither stop
-        # the loop nor starve the others. Nothing claimed is lost: claims are leases.
+        # Each job on its own: one that fails (Redis or Slack down, a bug) must not keep the
+        # others from running. The next tick retries, and nothing that was claimed is lost
+        # (claims are leases that lapse).
         for job in jobs:
             try:
                 await job()
             except Exception:
-                log.warning("background job %s failed; retrying", job.__name__, exc_info=True)
+                log.warning("background job %s failed; retrying", _name(job), exc_info=True)
         try:
             delay = await _next_wake(deps, cap)
         except Exception:
-            log.warning("could not read the next due time; polling", exc_info=True)
+            log.warning("cannot read the next due time; polling", exc_info=True)
         await deps.waker.wait(delay)
+
+
+def _name(job: Job) -> str:
+    return getattr(job, "__qualname__", repr(job))

@@ -20,6 +20,9 @@ class Waker:
 
     async def wait(self, seconds: float) -> None:
         ev = self._ev()
+        # asyncio.timeout rather than wait_for: on Python 3.11 wait_for can swallow a
+        # cancellation that arrives together with the wake-up, and the loop never stops.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ev.wait(), max(0.0, seconds))
+            async with asyncio.timeout(max(0.0, seconds)):
+                await ev.wait()
         ev.clear()

@@ -21,7 +21,9 @@ from bot.store.outbox import Outbox
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(seconds=5)  # first retry of a failed call; doubles up to 5 min
-NOT_READY_AFTER = timedelta(seconds=2)  # waiting for the page message to be posted
+# A notice waiting for its page message: try again soon, but not at once, or the background
+# loop (which wakes for due notices) would spin until the page message is posted.
+NOT_READY_RETRY = timedelta(seconds=1)
 MAX_ROUNDS = 20
 
 # (incident, stored, channel, thread_ts) → checklist run id; None when checklists are off.
@@ -75,7 +77,7 @@ class Delivery:
                 try:
                     await self._deliver(client, notice, now)
                 except NotReady:
-                    await self.outbox.retry(member, now + NOT_READY_AFTER)
+                    await self.outbox.retry(member, now + NOT_READY_RETRY)
                     continue
                 except (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
                     log.warning("delivering %s failed (%s); retrying", notice.get("kind"), exc)
