@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 # Short timeouts so a dead Redis turns into a clear error well inside Slack's 3 s.
 SOCKET_TIMEOUT = 1.0
@@ -15,6 +18,10 @@ def connect(url: str) -> Redis:
         socket_connect_timeout=SOCKET_TIMEOUT,
         socket_timeout=SOCKET_TIMEOUT,
         health_check_interval=15,
+        # After a Redis restart the pool still holds dead connections: retry a command once
+        # on a fresh one instead of failing the first request after Redis is back.
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
     )
 
 
