@@ -44,7 +44,7 @@ async def send_reminders(deps: Deps, client: AsyncWebClient) -> None:
         if not await store.claim(key, conflict.end - now + timedelta(days=1)):
             continue
         try:
-            await remind(client, deps, conflict, lead)
+            await remind(client, deps, conflict)
         except Exception:
             # Give the claim back so a later tick (here or on another replica) retries, and
             # go on with the other reminders.

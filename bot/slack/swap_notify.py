@@ -81,5 +81,5 @@ async def tell_outcome(
         )
 
 
-async def remind(client: AsyncWebClient, deps: Deps, conflict: Conflict, lead: str) -> None:
-    await dm(client, deps, conflict.member, reminder_dm(deps.config, conflict, lead))
+async def remind(client: AsyncWebClient, deps: Deps, conflict: Conflict) -> None:
+    await dm(client, deps, conflict.member, reminder_dm(deps.config, conflict, deps.clock.now()))

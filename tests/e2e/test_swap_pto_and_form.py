@@ -39,7 +39,8 @@ async def test_pto_conflict_is_flagged_and_reminded_once(
     for _ in range(2):  # a second tick (or replica) must not send it again
         await swap_jobs.send_reminders(harness.deps, harness.app.client)
     [reminder] = dms_to(harness, PR)
-    assert "in a week" in reminder.args["text"] and "PTO" in reminder.args["text"]
+    assert "on call in 6 days (2025-09-03..2025-09-04)" in reminder.args["text"]
+    assert "PTO" in reminder.args["text"]
 
     await press(harness, PR, PR, ids.ACTION_SWAP_OPEN_MODAL)
     [opened] = harness.slack.of("views.open")

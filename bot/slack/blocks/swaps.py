@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from bot.config.models import TeamConfig
@@ -227,8 +227,10 @@ def pto_list_reply(cfg: TeamConfig, ptos: list[Pto]) -> Reply:
     return Reply(text=text, blocks=[section(text)])
 
 
-def reminder_dm(cfg: TeamConfig, c: Conflict, lead: str) -> Reply:
-    when = "in a week" if lead == "7d" else "tomorrow"
+def reminder_dm(cfg: TeamConfig, c: Conflict, now: datetime) -> Reply:
+    # Say the real distance: a conflict found late gets its reminder late.
+    days = (c.start.astimezone(cfg.zone).date() - now.astimezone(cfg.zone).date()).days
+    when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
     what = "while you are on PTO" if c.reason == "PTO" else f"on {c.reason}, a company holiday"
     window = Window(start=c.start, end=c.end)
     text = (
