@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.config.models import TeamConfig
 from bot.domain.incident import Status
 from bot.slack.blocks.page import dm_message, fill, page_message
+from bot.slack.dm import send_dm
 from bot.store.incidents import IncidentStore, Stored
 from bot.store.outbox import Outbox
 
@@ -124,17 +125,9 @@ class Delivery:
         if kind == "dm":
             if stored.incident.status is not Status.TRIGGERED:
                 return  # queued before the ACK or resolve: the first ACK stops every page
-            member = self.config.member(str(notice["member"]))
-            if not member.slack_id:
-                log.warning("cannot DM %s: no slack_id in team.toml", member.initials)
-                return
-            opened = await client.conversations_open(users=member.slack_id)
-            channel = str(opened["channel"]["id"])
             where = self.config.pipeline(stored.incident.pipeline).channel
-            await client.chat_postMessage(
-                channel=channel,
-                **dm_message(self.config, stored.incident, str(notice.get("text", "")), where),
-            )
+            msg = dm_message(self.config, stored.incident, str(notice.get("text", "")), where)
+            await send_dm(client, self.config, str(notice["member"]), msg["text"], msg["blocks"])
             return
         if not stored.msg_ts or not stored.msg_channel:
             raise NotReady

@@ -22,20 +22,14 @@ from bot.slack.blocks.swaps import (
     reminder_dm,
     request_dm,
 )
+from bot.slack.dm import send_dm
 
 log = logging.getLogger(__name__)
 
 
 async def dm(client: AsyncWebClient, deps: Deps, initials: str, reply: Reply) -> tuple[str, str]:
     """DM a member; ("", "") when they have no Slack account to DM."""
-    member = deps.config.member(initials)
-    if not member.slack_id:
-        log.info("cannot DM %s: no slack_id in team.toml", initials)
-        return "", ""
-    opened = await client.conversations_open(users=member.slack_id)
-    channel = str(opened["channel"]["id"])
-    posted = await client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)
-    return channel, str(posted["ts"])
+    return await send_dm(client, deps.config, initials, reply.text, reply.blocks)
 
 
 async def ask_counterpart(client: AsyncWebClient, deps: Deps, swap: Swap) -> None:
