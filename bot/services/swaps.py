@@ -8,7 +8,7 @@ from bot.clock import Clock
 from bot.config.models import TeamConfig
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.pto import Conflict, Pto, conflict_note, conflicts
-from bot.domain.schedule import Override
+from bot.domain.schedule import Override, Segment, segments
 from bot.domain.swaps import (
     Swap,
     SwapError,
@@ -130,6 +130,15 @@ class SwapService:
     async def overrides(self, start: datetime, end: datetime) -> list[Override]:
         """The OverrideSource for ScheduleService."""
         return [o for s in await self.store.approved_between(start, end) for o in overrides(s)]
+
+    async def segments_of(self, swap: Swap) -> list[Segment]:
+        """The stretches of schedule that `swap` changes, for its announcement."""
+        out: list[Segment] = []
+        for w in swap.windows:
+            ovs = await self.overrides(w.start, w.end)
+            segs = segments(self.config, self.calendar, w.start, w.end, ovs)
+            out += [s for s in segs if swap.id in s.swaps]
+        return out
 
     async def conflicts(self, start: datetime, end: datetime) -> list[Conflict]:
         approved = await self.store.approved_between(start, end)

@@ -12,7 +12,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.pto import Conflict
-from bot.domain.schedule import Segment, segments
 from bot.domain.swaps import Swap, SwapStatus
 from bot.slack.blocks.common import Reply
 from bot.slack.blocks.swaps import (
@@ -38,18 +37,6 @@ async def ask_counterpart(client: AsyncWebClient, deps: Deps, swap: Swap) -> Non
         await deps.swaps.store.set_dm(swap.id, channel, ts)
 
 
-async def _swap_segments(deps: Deps, swap: Swap) -> list[Segment]:
-    out: list[Segment] = []
-    for w in swap.windows:
-        ovs = await deps.swaps.overrides(w.start, w.end)
-        out += [
-            s
-            for s in segments(deps.config, deps.calendar, w.start, w.end, ovs)
-            if swap.id in s.swaps
-        ]
-    return out
-
-
 async def _edit_request(client: AsyncWebClient, deps: Deps, swap: Swap) -> None:
     # Re-read: the DM's location is written after the request is created.
     current = await deps.swaps.store.get(swap.id) or swap
@@ -68,7 +55,7 @@ async def tell_outcome(
     other = swap.counterpart if swap.status is SwapStatus.CANCELLED else swap.requester
     await dm(client, deps, other, outcome_dm(deps.config, swap))
     if swap.status is SwapStatus.APPROVED or was_approved:
-        segs = await _swap_segments(deps, swap) if swap.status is SwapStatus.APPROVED else []
+        segs = await deps.swaps.segments_of(swap) if swap.status is SwapStatus.APPROVED else []
         reply = announcement(deps.config, swap, segs)
         await client.chat_postMessage(
             channel=deps.config.policy.team_channel, text=reply.text, blocks=reply.blocks
