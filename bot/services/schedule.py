@@ -53,8 +53,10 @@ class ScheduleService:
         seg = await self.resolve(at)
         return seg, ladder(self.config, seg, pipeline)
 
-    async def weeks(self, first_week: int, count: int) -> list[WeekView]:
-        start, _ = week_bounds(self.config, first_week)
+    async def weeks(self, at: datetime, count: int) -> list[WeekView]:
+        """`count` rotation weeks starting with the one containing `at`; raises
+        BeforeRotation."""
+        first_week, start = week_start(self.config, at)
         end = week_bounds(self.config, first_week + count)[0]
         views = week_views(
             self.config, self.calendar, first_week, count, await self.overrides(start, end)

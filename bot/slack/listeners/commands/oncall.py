@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.domain.schedule import BeforeRotation, week_start
+from bot.domain.schedule import BeforeRotation
 from bot.slack import ids
 from bot.slack.blocks.common import Reply, error_reply
 from bot.slack.blocks.oncall import help_reply, schedule_reply, shift_reply
@@ -41,11 +41,10 @@ async def answer(
         if query.kind == "now":
             seg, rungs = await deps.schedule.ladder(query.at, query.pipeline)
             return shift_reply(cfg, seg, query.at, query.asked, query.pipeline, rungs)
-        week, _ = week_start(cfg, query.at)
         if query.kind == "week":
-            weeks = await deps.schedule.weeks(week, 1)
+            weeks = await deps.schedule.weeks(query.at, 1)
             return schedule_reply(cfg, weeks, f"Rotation week {weeks[0].cycle_week}")
-        weeks = await deps.schedule.weeks(week, query.count)
+        weeks = await deps.schedule.weeks(query.at, query.count)
         return schedule_reply(cfg, weeks, f"On-call schedule: next {query.count} weeks")
     except BeforeRotation as exc:
         return error_reply(f"{exc}: ask about a later time.")
