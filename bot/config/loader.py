@@ -139,14 +139,14 @@ def _cross_check(
     for dup in sorted(_dupes(slugs)):
         out.append(f"{paths['pipelines']}: pipelines: slug {dup!r} used twice")
     investor = {p.slug for p in pipelines if p.type is PipelineType.INVESTOR}
+
+    def member(path: Path, where: str, who: str) -> None:
+        if who not in known:
+            out.append(f"{path}: {where}: unknown member {who!r} (valid: {valid})")
+
     for i, p in enumerate(pipelines):
-        for role in ("primary", "secondary"):
-            who = getattr(p, role)
-            if who not in known:
-                out.append(
-                    f"{paths['pipelines']}: pipelines[{i}].{role}: unknown member {who!r} "
-                    f"(valid: {valid})"
-                )
+        member(paths["pipelines"], f"pipelines[{i}].primary", p.primary)
+        member(paths["pipelines"], f"pipelines[{i}].secondary", p.secondary)
         if p.primary == p.secondary:
             out.append(
                 f"{paths['pipelines']}: pipelines[{i}]: "
@@ -159,17 +159,8 @@ def _cross_check(
                     f"investor pipeline (valid: {', '.join(sorted(investor))})"
                 )
     for i, w in enumerate(rotation.weeks):
-        for role in ("primary", "backup"):
-            who = getattr(w, role)
-            if who not in known:
-                out.append(
-                    f"{paths['rotation']}: weeks[{i}].{role}: "
-                    f"unknown member {who!r} (valid: {valid})"
-                )
+        member(paths["rotation"], f"weeks[{i}].primary", w.primary)
+        member(paths["rotation"], f"weeks[{i}].backup", w.backup)
     for who in policy.escalation.lead_preference or []:
-        if who not in known:
-            out.append(
-                f"{paths['policy']}: escalation.lead_preference: unknown member {who!r} "
-                f"(valid: {valid})"
-            )
+        member(paths["policy"], "escalation.lead_preference", who)
     return out
