@@ -1,65 +1,112 @@
-"""The one typed settings object, built from the environment at start-up and passed down."""
+"""The one typed settings object, built from the environment at start-up and passed down.
+
+Each field names its environment variable (its `validation_alias`); `ENV` is derived from
+them. Nothing here reads `os.environ`: `settings_from_env` reads only the mapping it is given
+(the CLI passes a copy of the process environment), and `Settings(...)` /
+`Settings.model_validate({...})` take only the values passed, by field name or variable name,
+so a developer's shell (REDIS_URL, SLACK_API_URL, ...) cannot leak into tests.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# Socket Mode requests are not signed, so the secret is not needed there.
+SOCKET_MODE_SIGNING_SECRET = "unused-in-socket-mode"
 
 
 class SettingsError(Exception):
-    """One line naming the bad or missing setting."""
+    """Every missing or bad setting, one line each, naming its environment variable."""
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, populate_by_name=True, extra="forbid")
 
-    bot_token: str = Field(min_length=1)
-    signing_secret: str = Field(min_length=1)
-    app_token: str | None = None
-    redis_url: str | None = None
-    port: int = Field(default=3000, ge=0, le=65535)
-    slack_api_url: str = DEFAULT_SLACK_API_URL
-    config_dir: Path = Path("schedules")
-    runbooks_dir: Path = Path("runbooks")
-    alerts_token: str | None = None
+    bot_token: str = Field(min_length=1, validation_alias="SLACK_BOT_TOKEN")
+    signing_secret: str = Field(min_length=1, validation_alias="SLACK_SIGNING_SECRET")
+    app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    port: int = Field(default=3000, ge=0, le=65535, validation_alias="PORT")
+    slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
+    config_dir: Path = Field(default=Path("schedules"), validation_alias="ONCALL_CONFIG_DIR")
+    runbooks_dir: Path = Field(default=Path("runbooks"), validation_alias="ONCALL_RUNBOOKS_DIR")
+    alerts_token: str | None = Field(default=None, validation_alias="ALERTS_TOKEN")
     # Handlers do only fast work (Redis, pure code) before answering and hand slow Slack
     # calls to the outbox, so the answer can wait for the handler: this skips Bolt's 10 ms
-    # ack-polling loop and makes every response carry the handler's outcome.
+    # ack-polling loop and makes every response carry the handler's outcome. Not an
+    # environment setting (no alias): only code may change it.
     process_before_response: bool = True
-    tick_seconds: float = Field(default=1.0, gt=0)
+    tick_seconds: float = Field(default=1.0, gt=0, validation_alias="ONCALL_TICK_SECONDS")
+    # Concurrent Slack delivery workers per process.
+    delivery_workers: int = Field(
+        default=8, ge=1, le=64, validation_alias="ONCALL_DELIVERY_WORKERS"
+    )
+    # Web API client timeout, seconds.
+    slack_timeout: float = Field(default=10.0, gt=0, validation_alias="SLACK_TIMEOUT_SECONDS")
+    redis_max_connections: int = Field(default=200, ge=10, validation_alias="REDIS_MAX_CONNECTIONS")
+    redis_pool_timeout: float = Field(
+        default=5.0, gt=0, validation_alias="REDIS_POOL_TIMEOUT_SECONDS"
+    )
+    access_log: bool = Field(default=False, validation_alias="ONCALL_ACCESS_LOG")
+    # Slack allows about one message per second per channel, with short bursts; these pace
+    # every post and DM through a token bucket shared by all replicas (0: unpaced).
+    slack_post_rate: float = Field(default=1.0, ge=0, validation_alias="SLACK_POST_RATE")
+    slack_post_burst: int = Field(default=4, ge=1, validation_alias="SLACK_POST_BURST")
+    # At most one chat.update per message this often; updates in between coalesce.
+    slack_update_every: float = Field(default=3.0, ge=0, validation_alias="SLACK_UPDATE_EVERY")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only the values passed in: no os.environ, .env file or secrets directory. (BaseSettings
+        # routes model_validate through __init__, so this also keeps the harness hermetic.)
+        return (init_settings,)
 
 
-ENV = {
-    "bot_token": "SLACK_BOT_TOKEN",
-    "signing_secret": "SLACK_SIGNING_SECRET",
-    "app_token": "SLACK_APP_TOKEN",
-    "redis_url": "REDIS_URL",
-    "port": "PORT",
-    "slack_api_url": "SLACK_API_URL",
-    "config_dir": "ONCALL_CONFIG_DIR",
-    "runbooks_dir": "ONCALL_RUNBOOKS_DIR",
-    "alerts_token": "ALERTS_TOKEN",
-    "tick_seconds": "ONCALL_TICK_SECONDS",
+# Field name → environment variable, from the fields' aliases.
+ENV: dict[str, str] = {
+    name: field.validation_alias
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.validation_alias, str)
 }
+_VARIABLE = {**ENV, **{var: var for var in ENV.values()}}
 
 
 def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
-    values: dict[str, object] = {k: env[v] for k, v in ENV.items() if env.get(v)}
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    socket_mode = bool(values.get("app_token"))
-    if socket_mode and "signing_secret" not in values:
-        # Socket Mode requests are not signed, so the secret is not needed there.
-        values["signing_secret"] = "unused-in-socket-mode"
-    for field in ("bot_token", "signing_secret"):
-        if field not in values:
-            raise SettingsError(f"{ENV[field]} is not set (see README: Configuration)")
+    """Settings from `env` alone (empty counts as unset), then `overrides` by field name
+    (None is ignored). Raises SettingsError listing every missing or bad variable."""
+    values: dict[str, Any] = {var: env[var] for var in ENV.values() if env.get(var)}
+    for name, value in overrides.items():
+        if value is not None:
+            values[ENV.get(name, name)] = value
+    if values.get(ENV["app_token"]) and ENV["signing_secret"] not in values:
+        values[ENV["signing_secret"]] = SOCKET_MODE_SIGNING_SECRET
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = str(err["loc"][0])
-        raise SettingsError(f"{ENV.get(name, name)}={err.get('input')!r}: {err['msg']}") from None
+        raise SettingsError([_problem(err) for err in exc.errors()]) from None
+
+
+def _problem(err: ErrorDetails) -> str:
+    key = str(err["loc"][0]) if err["loc"] else "settings"
+    variable = _VARIABLE.get(key, key)
+    if err["type"] == "missing":
+        return f"{variable} is not set (see README: Configuration)"
+    return f"{variable}={err['input']!r}: {err['msg']}"

@@ -1,0 +1,215 @@
+"""Settings: built from a given mapping only, every problem reported at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import (
+    DEFAULT_SLACK_API_URL,
+    ENV,
+    SOCKET_MODE_SIGNING_SECRET,
+    Settings,
+    SettingsError,
+    settings_from_env,
+)
+
+REQUIRED = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret"}
+
+
+def problems(env: dict[str, str], **overrides: object) -> list[str]:
+    with pytest.raises(SettingsError) as info:
+        settings_from_env(env, **overrides)
+    assert str(info.value).splitlines() == info.value.problems
+    return info.value.problems
+
+
+def test_defaults() -> None:
+    s = settings_from_env(REQUIRED)
+    assert (s.bot_token, s.signing_secret) == ("xoxb-1", "secret")
+    assert s.app_token is None
+    assert s.redis_url is None
+    assert s.port == 3000
+    assert s.slack_api_url == DEFAULT_SLACK_API_URL
+    assert s.config_dir == Path("schedules")
+    assert s.runbooks_dir == Path("runbooks")
+    assert s.alerts_token is None
+    assert s.process_before_response is True
+    assert s.tick_seconds == 1.0
+    assert s.delivery_workers == 8
+    assert s.slack_timeout == 10.0
+    assert s.redis_max_connections == 200
+    assert s.redis_pool_timeout == 5.0
+    assert s.access_log is False
+
+
+def test_each_variable_is_mapped() -> None:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-2",
+        "SLACK_SIGNING_SECRET": "s2",
+        "SLACK_APP_TOKEN": "xapp-2",
+        "REDIS_URL": "redis://r:6379/1",
+        "PORT": "8080",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "ONCALL_CONFIG_DIR": "/etc/oncall",
+        "ONCALL_RUNBOOKS_DIR": "/srv/runbooks",
+        "ALERTS_TOKEN": "at",
+        "ONCALL_TICK_SECONDS": "0.25",
+        "ONCALL_DELIVERY_WORKERS": "16",
+        "SLACK_TIMEOUT_SECONDS": "2.5",
+        "REDIS_MAX_CONNECTIONS": "50",
+        "REDIS_POOL_TIMEOUT_SECONDS": "0.5",
+        "ONCALL_ACCESS_LOG": "true",
+        "SLACK_POST_RATE": "2",
+        "SLACK_POST_BURST": "3",
+        "SLACK_UPDATE_EVERY": "0",
+    }
+    assert set(env) == set(ENV.values())
+    s = settings_from_env(env)
+    assert s.model_dump() == {
+        "bot_token": "xoxb-2",
+        "signing_secret": "s2",
+        "app_token": "xapp-2",
+        "redis_url": "redis://r:6379/1",
+        "port": 8080,
+        "slack_api_url": "http://127.0.0.1:9/api/",
+        "config_dir": Path("/etc/oncall"),
+        "runbooks_dir": Path("/srv/runbooks"),
+        "alerts_token": "at",
+        "process_before_response": True,
+        "tick_seconds": 0.25,
+        "delivery_workers": 16,
+        "slack_timeout": 2.5,
+        "redis_max_connections": 50,
+        "redis_pool_timeout": 0.5,
+        "access_log": True,
+        "slack_post_rate": 2.0,
+        "slack_post_burst": 3,
+        "slack_update_every": 0.0,
+    }
+
+
+def test_env_names_live_on_the_fields() -> None:
+    assert ENV["bot_token"] == "SLACK_BOT_TOKEN"
+    assert ENV["delivery_workers"] == "ONCALL_DELIVERY_WORKERS"
+    assert ENV["slack_timeout"] == "SLACK_TIMEOUT_SECONDS"
+    assert ENV["redis_max_connections"] == "REDIS_MAX_CONNECTIONS"
+    assert ENV["redis_pool_timeout"] == "REDIS_POOL_TIMEOUT_SECONDS"
+    assert ENV["access_log"] == "ONCALL_ACCESS_LOG"
+    assert "process_before_response" not in ENV
+
+
+def test_all_missing_variables_are_reported_at_once() -> None:
+    assert problems({}) == [
+        "SLACK_BOT_TOKEN is not set (see README: Configuration)",
+        "SLACK_SIGNING_SECRET is not set (see README: Configuration)",
+    ]
+
+
+def test_empty_strings_count_as_unset() -> None:
+    assert problems({"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "PORT": ""}) == [
+        "SLACK_BOT_TOKEN is not set (see README: Configuration)",
+        "SLACK_SIGNING_SECRET is not set (see README: Configuration)",
+    ]
+    assert settings_from_env({**REQUIRED, "PORT": "", "REDIS_URL": ""}).port == 3000
+
+
+def test_bad_values_are_reported_together_with_what_is_valid() -> None:
+    lines = problems({**REQUIRED, "PORT": "abc", "ONCALL_DELIVERY_WORKERS": "65"})
+    assert len(lines) == 2
+    assert lines[0].startswith("PORT='abc': Input should be a valid integer")
+    assert lines[1] == "ONCALL_DELIVERY_WORKERS='65': Input should be less than or equal to 64"
+
+
+def test_missing_and_bad_together() -> None:
+    lines = problems({"SLACK_SIGNING_SECRET": "s", "SLACK_TIMEOUT_SECONDS": "0"})
+    assert lines == [
+        "SLACK_BOT_TOKEN is not set (see README: Configuration)",
+        "SLACK_TIMEOUT_SECONDS='0': Input should be greater than 0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ONCALL_DELIVERY_WORKERS", "0", "Input should be greater than or equal to 1"),
+        ("REDIS_MAX_CONNECTIONS", "9", "Input should be greater than or equal to 10"),
+        ("REDIS_POOL_TIMEOUT_SECONDS", "-1", "Input should be greater than 0"),
+        ("ONCALL_TICK_SECONDS", "0", "Input should be greater than 0"),
+        ("PORT", "70000", "Input should be less than or equal to 65535"),
+        ("ONCALL_ACCESS_LOG", "maybe", "Input should be a valid boolean"),
+    ],
+)
+def test_ranges(variable: str, value: str, message: str) -> None:
+    [line] = problems({**REQUIRED, variable: value})
+    assert line.startswith(f"{variable}={value!r}: {message}")
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    s = settings_from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert s.app_token == "xapp-1"
+    assert s.signing_secret == SOCKET_MODE_SIGNING_SECRET
+    s = settings_from_env({**REQUIRED, "SLACK_APP_TOKEN": "xapp-1"})
+    assert s.signing_secret == "secret"
+    assert problems({"SLACK_APP_TOKEN": "xapp-1"}) == [
+        "SLACK_BOT_TOKEN is not set (see README: Configuration)"
+    ]
+    # An empty app token is unset: HTTP mode, so the secret is required.
+    assert problems({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": ""}) == [
+        "SLACK_SIGNING_SECRET is not set (see README: Configuration)"
+    ]
+
+
+def test_constructing_from_a_dict_ignores_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://leaked:6379/0")
+    monkeypatch.setenv("SLACK_API_URL", "http://leaked/api/")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-leaked")
+    monkeypatch.setenv("PORT", "1")
+    built = [
+        Settings.model_validate({"bot_token": "xoxb-1", "signing_secret": "s"}),
+        Settings(bot_token="xoxb-1", signing_secret="s"),
+        settings_from_env(REQUIRED),
+    ]
+    for s in built:
+        assert s.redis_url is None
+        assert s.slack_api_url == DEFAULT_SLACK_API_URL
+        assert s.port == 3000
+        assert "leaked" not in s.model_dump_json()
+    assert problems({}) == [
+        "SLACK_BOT_TOKEN is not set (see README: Configuration)",
+        "SLACK_SIGNING_SECRET is not set (see README: Configuration)",
+    ]
+
+
+def test_model_validate_takes_field_names_or_variable_names() -> None:
+    by_name = Settings.model_validate(
+        {"bot_token": "b", "signing_secret": "s", "runbooks_dir": Path("/r"), "tick_seconds": 0.05}
+    )
+    by_variable = Settings.model_validate(
+        {"SLACK_BOT_TOKEN": "b", "SLACK_SIGNING_SECRET": "s", "ONCALL_RUNBOOKS_DIR": "/r"}
+    )
+    assert by_name.runbooks_dir == by_variable.runbooks_dir == Path("/r")
+    assert by_name.tick_seconds == 0.05
+
+
+def test_overrides_win() -> None:
+    env = {**REQUIRED, "PORT": "8080", "REDIS_URL": "redis://env", "ONCALL_DELIVERY_WORKERS": "4"}
+    s = settings_from_env(
+        env, port=9090, redis_url=None, delivery_workers=2, process_before_response=False
+    )
+    assert s.port == 9090
+    assert s.redis_url == "redis://env"  # None overrides are ignored
+    assert s.delivery_workers == 2
+    assert s.process_before_response is False
+    # An override fixes what the environment got wrong, and a bad override is reported.
+    assert settings_from_env({**REQUIRED, "PORT": "abc"}, port=1).port == 1
+    assert problems(REQUIRED, delivery_workers=0) == [
+        "ONCALL_DELIVERY_WORKERS=0: Input should be greater than or equal to 1"
+    ]
+
+
+def test_settings_are_frozen() -> None:
+    s = settings_from_env(REQUIRED)
+    with pytest.raises(ValueError, match="frozen"):
+        s.port = 1  # type: ignore[misc]
