@@ -29,6 +29,7 @@ from bot.services.paging import PagingService
 from bot.services.schedule import ScheduleService
 from bot.store.connection import connect
 from bot.store.incidents import IncidentStore
+from bot.store.outbox import Outbox
 from bot.waker import Waker
 
 WINDOW = 20.0
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _service(redis: Redis, root: Path) -> PagingService:
     cfg = load_config(root / "schedules")
     cal = HolidayCalendar(cfg.policy.holidays)
-    store = IncidentStore(redis, cfg.policy.retention)
+    store = IncidentStore(redis, cfg.policy.retention, Outbox(redis))
     return PagingService(cfg, cal, ScheduleService(cfg, cal), store, lambda: None, False)
 
 

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
@@ -16,15 +11,14 @@ from bot.slack.listeners import register_all
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
+    # No retry handlers: the outbox retries, so that a Retry-After never holds a worker (the
+    # SDK's handler sleeps inside the call) and a send whose outcome is unknown is looked
+    # for in Slack before it is repeated (the SDK's handlers would simply post again).
     return AsyncWebClient(
         token=settings.bot_token,
         base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        ],
+        timeout=int(max(1, settings.slack_timeout)),
+        retry_handlers=[],
     )
 
 

@@ -102,7 +102,7 @@ async def _serve(settings: Settings, embedded_store: bool) -> None:
 
     from bot.app import build_app
     from bot.deps import build_deps
-    from bot.runtime import background_jobs, run_forever
+    from bot.runtime import background_jobs, delivery_pool, run_forever
     from bot.server import build_web_app
     from bot.store.connection import connect, embedded
 
@@ -110,11 +110,12 @@ async def _serve(settings: Settings, embedded_store: bool) -> None:
     deps = build_deps(settings, redis, SystemClock())
     app = build_app(deps)
     runner = web.AppRunner(build_web_app(deps, app))
-    jobs = background_jobs(deps, app.client)
+    jobs = background_jobs(deps)
+    pool = delivery_pool(deps, app.client)
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     log.info("listening on :%s (POST /slack/events, GET /healthz)", settings.port)
-    tasks = [asyncio.create_task(run_forever(deps, jobs))]
+    tasks = [asyncio.create_task(run_forever(deps, jobs, pool))]
     if settings.app_token:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -159,7 +160,6 @@ async def _console(env: dict[str, str], at: str | None) -> int:
     from bot.console import Console, run_console
     from bot.devtools.harness import Harness
     from bot.domain.timeparse import TimeParseError, parse_instant
-    from bot.runtime import background_jobs
     from bot.store.connection import embedded
 
     try:
@@ -178,9 +178,8 @@ async def _console(env: dict[str, str], at: str | None) -> int:
         overrides["runbooks_dir"] = Path(env[ENV["runbooks_dir"]])
     harness = await Harness(embedded(), clock, cfg, settings_overrides=overrides).start()
     assert harness.deps is not None and harness.app is not None
-    jobs = background_jobs(harness.deps, harness.app.client)
     try:
-        await run_console(Console(harness, clock, cfg, tickers=jobs))
+        await run_console(Console(harness, clock, cfg, tickers=[harness.run_jobs]))
     finally:
         await harness.stop()
     return 0
@@ -189,9 +188,10 @@ async def _console(env: dict[str, str], at: str | None) -> int:
 async def export_text(redis: Any, cfg: TeamConfig, now: datetime) -> str:
     from bot.domain.swap_export import export_toml
     from bot.store import keys
+    from bot.store.outbox import Outbox
     from bot.store.swaps import SwapStore
 
-    store = SwapStore(redis)
+    store = SwapStore(redis, Outbox(redis))
     swaps, ptos = await store.everything(), await store.all_ptos()
     return export_toml(swaps, ptos, cfg.zone, now, keys.SWAPS_AUDIT)
 

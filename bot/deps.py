@@ -11,10 +11,12 @@ from bot.clock import Clock
 from bot.config import TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.runbook import Runbook, load_runbooks
+from bot.services.checklists import ChecklistService
 from bot.services.paging import PagingService
 from bot.services.schedule import ScheduleService
 from bot.services.swaps import SwapService
 from bot.settings import Settings
+from bot.store.checklists import ChecklistStore
 from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
 from bot.store.swaps import SwapStore
@@ -36,6 +38,7 @@ class Deps:
     # Loaded once at start-up, keyed by slug; empty when there is no runbook directory.
     runbooks: dict[str, Runbook]
     swaps: SwapService
+    checklists: ChecklistService
 
 
 def build_deps(
@@ -43,12 +46,13 @@ def build_deps(
 ) -> Deps:
     cfg = config if config is not None else load_config(Path(settings.config_dir))
     calendar = HolidayCalendar(cfg.policy.holidays)
-    swaps = SwapService(cfg, calendar, SwapStore(redis), clock)
+    outbox = Outbox(redis)
+    swaps = SwapService(cfg, calendar, SwapStore(redis, outbox), clock)
     # Approved swaps are the last word on who holds a role (see bot.domain.swaps); pages
     # use this same schedule, so they follow swaps too.
     schedule = ScheduleService(cfg, calendar, overrides=swaps.overrides, flags=swaps.flags)
     waker = Waker()
-    incidents = IncidentStore(redis, cfg.policy.retention)
+    incidents = IncidentStore(redis, cfg.policy.retention, outbox)
     runbooks = _runbooks(Path(settings.runbooks_dir))
     paging = PagingService(
         cfg, calendar, schedule, incidents, waker.wake, checklists=bool(runbooks)
@@ -62,10 +66,13 @@ def build_deps(
         schedule=schedule,
         waker=waker,
         incidents=incidents,
-        outbox=Outbox(redis),
+        outbox=outbox,
         paging=paging,
         runbooks=runbooks,
         swaps=swaps,
+        checklists=ChecklistService(
+            ChecklistStore(redis, cfg.policy.retention, outbox), runbooks, clock
+        ),
     )
 
 

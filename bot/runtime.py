@@ -1,93 +1,157 @@
-"""Background jobs: work that runs on a timer rather than in answer to a request.
+"""Background jobs, side by side: work that runs on a timer rather than in answer to a request.
 
-`serve` runs every job in a loop that sleeps until the next timer is due (at most
-settings.tick_seconds) or until a request wakes it; the console runs them as its virtual
-clock advances; tests call `run_jobs_once`. Each job is safe to run in several bot
-processes at once (claims in Redis are atomic) and a failing tick is retried on the next.
+- **escalation**: fires due rungs; sleeps until the next one is due (at most
+  settings.tick_seconds) or until a request wakes it. It commits state and queues notices,
+  and never waits on Slack.
+- **delivery**: the outbox's worker pool (bot/slack/delivery.py), concurrent and paced.
+- **swap-expiry**, **reminders**, **prune**: housekeeping on their own cadence.
+
+Each job is safe to run in several bot processes at once (claims in Redis are atomic). A
+job that fails (Redis down, a bug) is retried with backoff and logged once per job per
+LOG_EVERY, not once per loop. `serve` runs `run_forever`; the console and tests call
+`run_jobs_once`, which runs each job once and then delivers what is due.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.services.checklists import open_checklist, progress_text
-from bot.services.delivery import Delivery
-from bot.slack import swap_jobs
-from bot.store.incidents import Stored
+from bot.slack.delivery import DeliveryPool
+from bot.slack.slackout import Pacing
 
 log = logging.getLogger(__name__)
-
-Job = Callable[[], Awaitable[None]]
-
-
-def delivery_for(deps: Deps, client: AsyncWebClient) -> Delivery:
-    async def open_run(stored: Stored, channel: str, thread_ts: str) -> str:
-        inc = stored.incident
-        return await open_checklist(
-            deps, client, inc.pipeline, channel, thread_ts=thread_ts, incident_id=inc.id
-        )
-
-    async def progress(run_id: str) -> str | None:
-        return await progress_text(deps, run_id)
-
-    return Delivery(deps.config, deps.incidents, deps.outbox, deps.clock, open_run, progress)
+LOG_EVERY = 30.0  # seconds between two log lines about the same failing job
+BACKOFF_CAP = 10.0
 
 
-def background_jobs(deps: Deps, client: AsyncWebClient) -> list[Job]:
-    """Every periodic job of every feature, bound to its dependencies."""
-    delivery = delivery_for(deps, client)
+@dataclass
+class Job:
+    name: str
+    run: Callable[[], Awaitable[None]]
+    every: float  # seconds between runs when nothing wakes it
+    wake_on_work: bool = False  # woken early when a request queues work
 
-    async def escalate() -> None:
+
+def delivery_pool(deps: Deps, client: AsyncWebClient) -> DeliveryPool:
+    s = deps.settings
+    return DeliveryPool(
+        config=deps.config,
+        client=client,
+        outbox=deps.outbox,
+        clock=deps.clock,
+        waker=deps.waker,
+        paging=deps.paging,
+        checklists=deps.checklists,
+        swaps=deps.swaps,
+        workers=s.delivery_workers,
+        pacing=Pacing(
+            post_rate=s.slack_post_rate,
+            post_burst=s.slack_post_burst,
+            update_every=s.slack_update_every,
+        ),
+        poll_seconds=s.tick_seconds,
+    )
+
+
+def background_jobs(deps: Deps) -> list[Job]:
+    """Every periodic job except delivery, bound to its dependencies."""
+    tick = deps.settings.tick_seconds
+
+    async def escalation() -> None:
         await deps.paging.tick(deps.clock.now())
 
-    async def deliver() -> None:
-        await delivery.deliver_due(client)
+    async def swap_expiry() -> None:
+        await deps.swaps.expire_due()
+
+    async def reminders() -> None:
+        await deps.swaps.queue_reminders()
+
+    async def prune() -> None:
+        await deps.swaps.prune()
+        await deps.outbox.prune_dead(deps.clock.now())
 
     return [
-        escalate,
-        deliver,
-        lambda: swap_jobs.expire_swaps(deps, client),
-        lambda: swap_jobs.send_reminders(deps, client),
-        lambda: swap_jobs.prune(deps),
+        Job("escalation", escalation, tick, wake_on_work=True),
+        Job("swap-expiry", swap_expiry, tick),
+        Job("reminders", reminders, 60.0),
+        Job("prune", prune, 3600.0),
     ]
 
 
-async def run_jobs_once(jobs: list[Job]) -> None:
+async def run_jobs_once(jobs: list[Job], pool: DeliveryPool | None = None) -> None:
     for job in jobs:
-        await job()
+        await job.run()
+    if pool is not None:
+        await pool.drain()
 
 
-async def _next_wake(deps: Deps, cap: float) -> float:
-    hints = [await deps.incidents.next_due(), await deps.outbox.next_due()]
-    due = [h for h in hints if h is not None]
-    if not due:
+async def _next_rung_in(deps: Deps, cap: float) -> float:
+    due = await deps.incidents.next_due()
+    if due is None:
         return cap
-    # Due times are on the deps' clock (a FakeClock in tests and the console), not time.time().
-    return min(cap, max(0.0, min(due) - deps.clock.now().timestamp()))
+    # Due times are on the deps' clock (a FakeClock in tests and the console).
+    return min(cap, max(0.0, due - deps.clock.now().timestamp()))
 
 
-async def run_forever(deps: Deps, jobs: list[Job]) -> None:
-    cap = deps.settings.tick_seconds
+async def _run_job(deps: Deps, job: Job) -> None:
+    failing_since: float | None = None
+    last_log = 0.0
+    backoff = 0.5
     while True:
-        delay = cap
-        # Each job on its own: one that fails (Redis or Slack down, a bug) must not keep the
-        # others from running. The next tick retries, and nothing that was claimed is lost
-        # (claims are leases that lapse).
-        for job in jobs:
-            try:
-                await job()
-            except Exception:
-                log.warning("background job %s failed; retrying", _name(job), exc_info=True)
         try:
-            delay = await _next_wake(deps, cap)
-        except Exception:
-            log.warning("cannot read the next due time; polling", exc_info=True)
-        await deps.waker.wait(delay)
+            await job.run()
+            if failing_since is not None:
+                log.info(
+                    "job %s recovered after %.0f s", job.name, time.monotonic() - failing_since
+                )
+            failing_since, backoff = None, 0.5
+        except Exception as exc:
+            now = time.monotonic()
+            if failing_since is None:
+                failing_since = now
+            if now - last_log >= LOG_EVERY:
+                last_log = now
+                log.warning("job %s failing (%s: %s); retrying", job.name, type(exc).__name__, exc)
+            await asyncio.sleep(backoff)
+            backoff = min(BACKOFF_CAP, backoff * 2)
+            continue
+        delay = job.every
+        if job.name == "escalation":
+            try:
+                delay = await _next_rung_in(deps, job.every)
+            except Exception:
+                delay = job.every
+        if job.wake_on_work:
+            await deps.waker.wait(delay, name=job.name)
+        else:
+            await asyncio.sleep(delay)
 
 
-def _name(job: Job) -> str:
-    return getattr(job, "__qualname__", repr(job))
+async def _run_delivery(pool: DeliveryPool) -> None:
+    last_log = 0.0
+    while True:
+        try:
+            await pool.run_forever()
+        except Exception as exc:
+            now = time.monotonic()
+            if now - last_log >= LOG_EVERY:
+                last_log = now
+                log.warning("job delivery failing (%s: %s); retrying", type(exc).__name__, exc)
+            await asyncio.sleep(1.0)
+
+
+async def run_forever(deps: Deps, jobs: list[Job], pool: DeliveryPool) -> None:
+    tasks = [asyncio.create_task(_run_job(deps, job), name=job.name) for job in jobs]
+    tasks.append(asyncio.create_task(_run_delivery(pool), name="delivery"))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()

@@ -1,4 +1,8 @@
-"""Wake the background loop early when a request queued work, instead of waiting a tick."""
+"""Wake the background loops early when a request queued work, instead of waiting a tick.
+
+Each loop (escalation, delivery, …) waits under its own name, so one loop taking a wake-up
+never swallows another's.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,19 @@ import contextlib
 
 class Waker:
     def __init__(self) -> None:
-        self._event: asyncio.Event | None = None
+        self._events: dict[str, asyncio.Event] = {}
 
-    def _ev(self) -> asyncio.Event:
-        if self._event is None:
-            self._event = asyncio.Event()
-        return self._event
+    def _ev(self, name: str) -> asyncio.Event:
+        if name not in self._events:
+            self._events[name] = asyncio.Event()
+        return self._events[name]
 
     def wake(self) -> None:
-        self._ev().set()
+        for ev in self._events.values():
+            ev.set()
 
-    async def wait(self, seconds: float) -> None:
-        ev = self._ev()
+    async def wait(self, seconds: float, name: str = "main") -> None:
+        ev = self._ev(name)
         # asyncio.timeout rather than wait_for: on Python 3.11 wait_for can swallow a
         # cancellation that arrives together with the wake-up, and the loop never stops.
         with contextlib.suppress(TimeoutError):

@@ -6,6 +6,7 @@ HTTP → signature check → Bolt → listeners → domain → fake Slack.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import build_app, build_client
@@ -21,9 +23,10 @@ from bot.config import TeamConfig
 from bot.deps import Deps, build_deps
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.signing import command_body, interactive_body, signed_headers
-from bot.runtime import Job, background_jobs, run_jobs_once
+from bot.runtime import Job, background_jobs, delivery_pool, run_jobs_once
 from bot.server import build_web_app
 from bot.settings import Settings
+from bot.slack.delivery import DeliveryPool
 
 SECRET = "console-signing-secret"
 
@@ -47,10 +50,14 @@ class Harness:
     slack: FakeSlack = field(default_factory=FakeSlack)
     deps: Deps | None = None
     app: AsyncApp | None = None
+    pool: DeliveryPool | None = None
     url: str = ""
     _runner: web.AppRunner | None = None
     _session: aiohttp.ClientSession | None = None
     _owns_slack: bool = True
+    # Deliver what each request queued before returning, as the running bot's delivery pool
+    # would a moment later; tests of the delivery itself turn this off.
+    autodeliver: bool = True
 
     async def start(self) -> Harness:
         self._owns_slack = not self.slack.url
@@ -61,11 +68,16 @@ class Harness:
             "signing_secret": SECRET,
             "slack_api_url": api,
             "alerts_token": "alerts-token",
+            # The fake clock stands still between requests, so Slack's pace would hold back
+            # every second message forever; tests of pacing set these themselves.
+            "slack_post_rate": 0,
+            "slack_update_every": 0,
         }
         values.update(self.settings_overrides)
         settings = Settings.model_validate(values)
         self.deps = build_deps(settings, self.redis, self.clock, self.config)
         self.app = build_app(self.deps, build_client(settings))
+        self.pool = delivery_pool(self.deps, self.app.client)
         self._runner = web.AppRunner(build_web_app(self.deps, self.app), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -84,12 +96,18 @@ class Harness:
             await self.slack.stop()
 
     def jobs(self) -> list[Job]:
-        assert self.deps is not None and self.app is not None, "start() the harness first"
-        return background_jobs(self.deps, self.app.client)
+        assert self.deps is not None, "start() the harness first"
+        return background_jobs(self.deps)
 
     async def run_jobs(self) -> None:
-        """One tick of every background job: fire due steps, deliver queued notices."""
-        await run_jobs_once(self.jobs())
+        """One tick of every background job (fire due steps, expire swaps, queue reminders),
+        then deliver every notice due now."""
+        await run_jobs_once(self.jobs(), self.pool)
+
+    async def deliver(self) -> int:
+        """Deliver every notice due now; how many were sent."""
+        assert self.pool is not None, "start() the harness first"
+        return await self.pool.drain()
 
     async def alert(self, body: object, token: str | None = "alerts-token") -> Response:
         headers = {"Content-Type": "application/json"}
@@ -108,7 +126,13 @@ class Harness:
             return Response(resp.status, await resp.text())
 
     async def signed(self, body: str, timestamp: int | None = None) -> Response:
-        return await self.post("/slack/events", body, signed_headers(SECRET, body, timestamp))
+        resp = await self.post("/slack/events", body, signed_headers(SECRET, body, timestamp))
+        if self.autodeliver:
+            # As the background pool would, and like it, a Redis outage here is not the
+            # request's failure: the request already answered.
+            with contextlib.suppress(RedisError):
+                await self.deliver()
+        return resp
 
     async def command(self, command: str, text: str, user_id: str, **kw: Any) -> Response:
         body = command_body(command, text, user_id, response_url=self.slack.response_url(), **kw)

@@ -19,6 +19,22 @@ from bot.domain.runbook import Runbook, Step
 MAX_OPTIONS = 10
 
 
+class NoRunbook(LookupError):
+    """No runbook is loaded for the slug (see `oncall-bot check`)."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"no runbook is loaded for '{slug}'")
+        self.slug = slug
+
+
+class ChecklistNotFound(LookupError):
+    """The run id is unknown or its record expired (policy.retention after the last tick)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"checklist run '{run_id}' is not stored")
+        self.run_id = run_id
+
+
 class Tick(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -11,11 +11,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from bot.config.models import EscalationPolicy
+from bot.domain.notices import (
+    IncidentChecklist,
+    Notice,
+    PageDM,
+    PagePost,
+    PageUpdate,
+    ThreadReply,
+)
 from bot.domain.schedule import Rung
 
 
@@ -44,20 +51,6 @@ class Mode(StrEnum):
     PAGE = "page"  # walks the ladder until ACK
     NOTIFY = "notify"  # a channel notification, no escalation
     BEST_EFFORT = "best_effort"  # experiment pipeline out of hours: noted, nobody paged
-
-
-NoticeKind = Literal["post_page", "dm", "thread", "update_page", "open_checklist"]
-
-
-class Notice(BaseModel):
-    """Something to tell Slack. `member` is set for DMs; `text` is the message body."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: NoticeKind
-    incident: str
-    member: str | None = None
-    text: str = ""
 
 
 class Incident(BaseModel):
@@ -159,7 +152,7 @@ def open_incident(
         ladder=ladder if mode is Mode.PAGE else [],
         stepped_at=now,
     )
-    notices = [Notice(kind="post_page", incident=id)]
+    notices: list[Notice] = [PagePost(incident=id)]
     if mode is not Mode.PAGE:
         # Notifications page nobody, so nobody may come to resolve them: they close by
         # themselves, which also frees their dedupe key for the next alert.
@@ -168,15 +161,14 @@ def open_incident(
         first = inc.ladder[0]
         _schedule_next(inc, now, policy)
         notices.append(
-            Notice(
-                kind="dm",
+            PageDM(
                 incident=id,
                 member=first.member,
                 text=f"You are paged as {first.role.label}.",
             )
         )
     if checklist:
-        notices.append(Notice(kind="open_checklist", incident=id))
+        notices.append(IncidentChecklist(incident=id))
     return inc, notices
 
 
@@ -193,12 +185,11 @@ def fire_due(
             raise TransitionError(f"{inc.id} is a notification: it has no ladder to escalate")
         closed, notices = resolve(inc, AUTO, now)
         return closed, [
-            Notice(
-                kind="thread",
+            ThreadReply(
                 incident=inc.id,
                 text=f"Closed automatically after {_minutes(policy.notify_autoclose)}.",
             ),
-            *[n for n in notices if n.kind == "update_page"],
+            *[n for n in notices if isinstance(n, PageUpdate)],
         ]
     new = inc.model_copy(deep=True)
     new.stepped_at = now
@@ -210,14 +201,13 @@ def fire_due(
         ran_out = _schedule_next(new, now, policy)
         text = f"{why}: escalated to {nxt.role.label} {{{nxt.member}}}.{ran_out}"
         return new, [
-            Notice(
-                kind="dm",
+            PageDM(
                 incident=inc.id,
                 member=nxt.member,
                 text=f"You are paged as {nxt.role.label}. {why}.",
             ),
-            Notice(kind="thread", incident=inc.id, text=text),
-            Notice(kind="update_page", incident=inc.id),
+            ThreadReply(incident=inc.id, text=text),
+            PageUpdate(incident=inc.id),
         ]
     last = inc.paged
     if last is None or inc.repeats >= policy.repeat_count:
@@ -230,8 +220,7 @@ def fire_due(
             f"(repeat {new.repeats} of {policy.repeat_count})."
         )
         notices = [
-            Notice(
-                kind="dm",
+            PageDM(
                 incident=inc.id,
                 member=last.member,
                 text=(
@@ -248,8 +237,7 @@ def fire_due(
             f"the ladder. {RAN_OUT.format(id=inc.id)}"
         )
         notices = [
-            Notice(
-                kind="dm",
+            PageDM(
                 incident=inc.id,
                 member=r.member,
                 text="Final page: still not acknowledged.",
@@ -258,8 +246,8 @@ def fire_due(
         ]
     return new, [
         *notices,
-        Notice(kind="thread", incident=inc.id, text=text),
-        Notice(kind="update_page", incident=inc.id),
+        ThreadReply(incident=inc.id, text=text),
+        PageUpdate(incident=inc.id),
     ]
 
 
@@ -273,8 +261,8 @@ def acknowledge(inc: Incident, who: str, now: datetime) -> tuple[Incident, list[
     )
     text = f"Acknowledged by {{{who}}}, {_minutes(now - inc.opened_at)} after the page."
     return new, [
-        Notice(kind="thread", incident=inc.id, text=text),
-        Notice(kind="update_page", incident=inc.id),
+        ThreadReply(incident=inc.id, text=text),
+        PageUpdate(incident=inc.id),
     ]
 
 
@@ -284,6 +272,6 @@ def resolve(inc: Incident, who: str, now: datetime) -> tuple[Incident, list[Noti
     update = {"status": Status.RESOLVED, "resolved_by": who, "resolved_at": now, "next_at": None}
     new = inc.model_copy(update=update)
     return new, [
-        Notice(kind="thread", incident=inc.id, text=f"Resolved by {{{who}}}."),
-        Notice(kind="update_page", incident=inc.id),
+        ThreadReply(incident=inc.id, text=f"Resolved by {{{who}}}."),
+        PageUpdate(incident=inc.id),
     ]

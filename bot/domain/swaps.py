@@ -38,6 +38,14 @@ class SwapError(ValueError):
         self.field = field
 
 
+class TransitionRefused(SwapError):
+    """A swap transition that does not apply (wrong person, already decided, …)."""
+
+    def __init__(self, message: str, swap: Swap | None) -> None:
+        super().__init__(message)
+        self.swap = swap
+
+
 class SwapStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"

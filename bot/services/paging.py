@@ -15,7 +15,8 @@ from bot.config.models import Pipeline, TeamConfig
 from bot.domain import incident as sm
 from bot.domain.alerts import Alert, paging_mode, within_slo
 from bot.domain.calendar import HolidayCalendar
-from bot.domain.incident import Incident, Mode, Notice, Severity, TransitionError
+from bot.domain.incident import Incident, Mode, Severity, TransitionError
+from bot.domain.notices import Notice
 from bot.domain.schedule import Rung
 from bot.services.schedule import ScheduleService
 from bot.store.incidents import IncidentStore, Stored
@@ -179,6 +180,16 @@ class PagingService:
             incident_id,
             inc.next_at if inc and inc.open and inc.status is sm.Status.TRIGGERED else None,
         )
+
+    async def stored(self, incident_id: str) -> Stored | None:
+        return await self.store.get(incident_id)
+
+    async def set_message(self, incident_id: str, channel: str, ts: str) -> None:
+        await self.store.set_message(incident_id, channel, ts)
+
+    async def set_checklist(self, incident_id: str, run_id: str) -> str:
+        """Record the page's checklist run unless one is recorded; returns the one kept."""
+        return await self.store.set_checklist(incident_id, run_id)
 
     async def open_incidents(self) -> list[Stored]:
         rows = []

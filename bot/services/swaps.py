@@ -7,21 +7,45 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.config.models import TeamConfig
 from bot.domain.calendar import HolidayCalendar
-from bot.domain.pto import Conflict, Pto, conflict_note, conflicts
+from bot.domain.notices import (
+    ConflictReminder,
+    Notice,
+    SwapAnnouncement,
+    SwapOutcomeDM,
+    SwapRequestDM,
+    SwapRequestedDM,
+    SwapRequestEdit,
+)
+from bot.domain.pto import Conflict, Pto, conflict_note, conflicts, due_reminders
 from bot.domain.schedule import Override, Segment, segments
 from bot.domain.swaps import (
     Swap,
     SwapError,
     SwapStatus,
+    TransitionRefused,
     Window,
     due_to_expire,
     overrides,
     validate_request,
 )
-from bot.store.swaps import SwapStore, TransitionRefused
+from bot.store import keys
+from bot.store.swaps import SwapStore
 
 # How far ahead the reminder job looks: the longest reminder lead plus a margin.
 REMINDER_HORIZON = timedelta(days=8)
+PRUNE_EVERY = timedelta(hours=1)
+
+
+def decision_notices(before: Swap, after: Swap) -> list[Notice]:
+    """Who hears of a decided swap: the request DM is edited to show the decision; the other
+    party is told; the team channel hears of every change to the schedule (an approval, or
+    the cancellation of an approved swap)."""
+    other = after.counterpart if after.status is SwapStatus.CANCELLED else after.requester
+    out: list[Notice] = [SwapRequestEdit(swap=after.id), SwapOutcomeDM(swap=after.id, member=other)]
+    was_approved = before.status is SwapStatus.APPROVED
+    if after.status is SwapStatus.APPROVED or was_approved:
+        out.append(SwapAnnouncement(swap=after.id, was_approved=was_approved))
+    return out
 
 
 class SwapService:
@@ -41,7 +65,10 @@ class SwapService:
         back: Window | None = None,
         note: str = "",
         role: str | None = None,
+        confirm_by_dm: bool = False,
     ) -> Swap:
+        """Store a request and queue the DM asking the counterpart (and, from the form,
+        which has no other place to answer, a confirmation DM to the requester)."""
         now = self.clock.now()
         draft = Swap(
             id=0,
@@ -57,7 +84,10 @@ class SwapService:
         approved = await self.store.approved_after(min(w.start for w in draft.windows))
         validate_request(self.config, self.calendar, draft, now, approved, role)
         swap = draft.model_copy(update={"id": await self.store.next_id()})
-        return await self.store.create(swap)
+        notices: list[Notice] = [SwapRequestDM(swap=swap.id)]
+        if confirm_by_dm:
+            notices.insert(0, SwapRequestedDM(swap=swap.id))
+        return await self.store.create(swap, notices)
 
     async def approve(self, swap_id: int, actor: str) -> Swap:
         return await self._decide(swap_id, actor, SwapStatus.APPROVED)
@@ -82,7 +112,7 @@ class SwapService:
                     f"Swap #{swap.id} can no longer be answered: its window has started.", swap
                 )
 
-        return await self.store.transition(swap_id, to, actor, now, check)
+        return await self.store.transition(swap_id, to, actor, now, check, decision_notices)
 
     async def cancel(self, swap_id: int, actor: str) -> tuple[Swap, bool]:
         """The cancelled swap, and whether it had been approved (then the team is told)."""
@@ -104,13 +134,16 @@ class SwapService:
                     swap,
                 )
 
-        done = await self.store.transition(swap_id, SwapStatus.CANCELLED, actor, now, check)
+        done = await self.store.transition(
+            swap_id, SwapStatus.CANCELLED, actor, now, check, decision_notices
+        )
         # The last check ran inside the transaction that succeeded.
         return done, seen[-1] is SwapStatus.APPROVED
 
     async def expire_due(self) -> list[Swap]:
         """Expire pending requests whose window has started; returns those this process
-        expired (another replica may win some), so each requester is told once."""
+        expired (another replica may win some); each requester is told once, by the
+        notices queued with the expiry."""
         now = self.clock.now()
         out = []
         for swap in due_to_expire(await self.store.pending_started(now), now):
@@ -121,7 +154,9 @@ class SwapService:
 
             try:
                 out.append(
-                    await self.store.transition(swap.id, SwapStatus.EXPIRED, "bot", now, check)
+                    await self.store.transition(
+                        swap.id, SwapStatus.EXPIRED, "bot", now, check, decision_notices
+                    )
                 )
             except SwapError:
                 continue
@@ -166,3 +201,32 @@ class SwapService:
         pending = sorted(await self.store.pending(), key=lambda s: (s.first_start, s.id))
         upcoming = sorted(await self.store.approved_after(now), key=lambda s: (s.first_start, s.id))
         return pending, upcoming
+
+    async def queue_reminders(self) -> int:
+        """Queue a reminder for each PTO/holiday conflict at one of its reminder leads, once
+        across replicas (the claim and the notice commit together). Returns how many."""
+        now = self.clock.now()
+        queued = 0
+        for conflict in await self.conflicts(now, now + REMINDER_HORIZON):
+            lead = due_reminders(conflict, now)
+            if lead is None:
+                continue
+            key = keys.swap_reminder(
+                conflict.member, int(conflict.start.timestamp()), conflict.reason, lead
+            )
+            ttl = conflict.end - now + timedelta(days=1)
+            notice = ConflictReminder(conflict=conflict)
+            if await self.store.outbox.enqueue_once(key, ttl, [notice], now):
+                queued += 1
+        return queued
+
+    async def prune(self) -> None:
+        if await self.store.claim(keys.SWAPS_PRUNED, PRUNE_EVERY):
+            await self.store.prune(self.clock.now(), self.config.policy.retention)
+
+    async def get(self, swap_id: int) -> Swap | None:
+        return await self.store.get(swap_id)
+
+    async def record_request_dm(self, swap_id: int, channel: str, ts: str) -> None:
+        """Where the request DM went, so the decision can edit it in place."""
+        await self.store.set_dm(swap_id, channel, ts)

@@ -9,13 +9,15 @@ of the newer state, so concurrent clicks never overwrite each other.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
 from bot.domain.checklist import ChecklistRun
+from bot.domain.notices import Notice
 from bot.store import keys
+from bot.store.outbox import Outbox
 
 # Each retry means another click committed meanwhile; a handful covers any human team.
 MAX_ATTEMPTS = 20
@@ -26,8 +28,9 @@ class ChecklistBusy(RuntimeError):
 
 
 class ChecklistStore:
-    def __init__(self, redis: Redis, ttl: timedelta) -> None:
+    def __init__(self, redis: Redis, ttl: timedelta, outbox: Outbox) -> None:
         self.redis = redis
+        self.outbox = outbox
         # Refreshed on every write, so a run lives for `ttl` after its last tick.
         self.ttl = ttl
 
@@ -35,17 +38,26 @@ class ChecklistStore:
         number = await self.redis.incr(keys.CHECKLIST_SEQ)
         return f"cl{number}"
 
-    async def save(self, run: ChecklistRun) -> None:
-        await self.redis.set(keys.checklist(run.id), run.model_dump_json(), ex=self.ttl)
+    async def save(self, run: ChecklistRun, notices: list[Notice] | None = None) -> None:
+        """Store a run, and queue the notices it causes in the same transaction."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(keys.checklist(run.id), run.model_dump_json(), ex=self.ttl)
+            await self.outbox.enqueue(notices or [], run.opened_at, pipe=pipe)
+            await pipe.execute()
 
     async def get(self, run_id: str) -> ChecklistRun | None:
         raw = await self.redis.get(keys.checklist(run_id))
         return None if raw is None else ChecklistRun.model_validate_json(raw)
 
     async def update(
-        self, run_id: str, change: Callable[[ChecklistRun], ChecklistRun]
+        self,
+        run_id: str,
+        change: Callable[[ChecklistRun], ChecklistRun],
+        notices: Callable[[ChecklistRun], list[Notice]] | None = None,
+        now: datetime | None = None,
     ) -> ChecklistRun | None:
-        """Apply ``change`` (pure) atomically; None when the run does not exist."""
+        """Apply ``change`` (pure) atomically, queuing ``notices(new run)`` in the same
+        transaction; None when the run does not exist."""
         key = keys.checklist(run_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             for _ in range(MAX_ATTEMPTS):
@@ -58,6 +70,8 @@ class ChecklistStore:
                     run = change(ChecklistRun.model_validate_json(raw))
                     pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
                     pipe.set(key, run.model_dump_json(), ex=self.ttl)
+                    if notices is not None and now is not None:
+                        await self.outbox.enqueue(notices(run), now, pipe=pipe)
                     await pipe.execute()
                     return run
                 except WatchError:

@@ -11,9 +11,6 @@ PREFIX = "oncall:"
 INCIDENT_SEQ = PREFIX + "incident:seq"  # INCR → the next incident number
 INCIDENTS_OPEN = PREFIX + "incidents:open"  # set of open incident ids
 ESCALATION_DUE = PREFIX + "escalation:due"  # zset: incident id → next step (epoch seconds)
-OUTBOX = PREFIX + "outbox"  # zset: notice JSON → when to (re)try delivering it
-OUTBOX_ATTEMPTS = PREFIX + "outbox:attempts"  # hash: notice JSON → failed deliveries so far
-OUTBOX_DEAD = PREFIX + "outbox:dead"  # zset: notices given up on (→ when), for an operator
 ALERTS_RECORDED = PREFIX + "alerts:recorded"  # capped list of alerts that paged nobody
 
 
@@ -39,7 +36,7 @@ def checklist(run_id: str) -> str:
 
 
 # INCR counter that hands out checklist run ids, unique across bot processes.
-CHECKLIST_SEQ = f"{PREFIX}checklist-seq"
+CHECKLIST_SEQ = f"{PREFIX}checklist:seq"
 
 # Swaps (issue #5): one hash per swap, an id counter, indexes scored by epoch seconds.
 SWAP_NEXT_ID = PREFIX + "swap:next-id"
@@ -61,3 +58,46 @@ def swap_reminder(member: str, start_epoch: int, reason: str, lead: str) -> str:
 
 
 SWAPS_PRUNED = PREFIX + "swaps:pruned"  # held for an hour by whichever replica pruned last
+
+
+# The outbox (bot/store/outbox.py), laid out as arq lays out jobs: each queue holds ids, each
+# payload lives under its own key with a TTL. Scripts derive per-id keys from OUTBOX_PREFIX.
+OUTBOX_PREFIX = PREFIX + "outbox:"
+OUTBOX_ATTEMPTS = OUTBOX_PREFIX + "attempts"  # hash: id → failed deliveries so far
+OUTBOX_GEN = OUTBOX_PREFIX + "gen"  # hash: coalesced id → generation (bumped per enqueue)
+OUTBOX_INFLIGHT = OUTBOX_PREFIX + "inflight"  # hash: id → epoch of a send of unknown outcome
+OUTBOX_DEAD = OUTBOX_PREFIX + "dead"  # zset: id → when it was given up on
+OUTBOX_DEAD_TOTAL = OUTBOX_PREFIX + "dead:total"  # counter of dead letters ever parked
+
+
+def outbox_queue(lane: int) -> str:
+    """Zset: notice id → when it is due; while claimed, the end of the claim's lease."""
+    return f"{OUTBOX_PREFIX}queue:{lane}"
+
+
+def outbox_notice(notice_id: str) -> str:
+    """String with a TTL: the notice's JSON payload."""
+    return f"{OUTBOX_PREFIX}notice:{notice_id}"
+
+
+def outbox_progress(notice_id: str) -> str:
+    """Hash: part number → ts, for a notice posted as several messages (a checklist)."""
+    return f"{OUTBOX_PREFIX}progress:{notice_id}"
+
+
+def outbox_fold(group: str) -> str:
+    """Set: ids of queued page DMs for one person, folded into one DM when due together."""
+    return f"{OUTBOX_PREFIX}fold:{group}"
+
+
+def pace(destination: str) -> str:
+    """Hash {t: tokens, a: at ms}: the token bucket of one Slack destination."""
+    return f"{PREFIX}pace:{destination}"
+
+
+def pace_block(destination: str) -> str:
+    """String: until when (ms) Slack asked us to wait (Retry-After) for one destination."""
+    return f"{PREFIX}pace:block:{destination}"
+
+
+DM_CHANNELS = PREFIX + "slack:dm-channels"  # hash: Slack user id → DM channel id

@@ -16,18 +16,14 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from bot.domain.notices import Notice
 from bot.domain.pto import Pto
-from bot.domain.swaps import Swap, SwapError, SwapStatus, conflicting
+from bot.domain.swaps import Swap, SwapStatus, TransitionRefused, conflicting
 from bot.store import keys
+from bot.store.outbox import Outbox
 
 MAX_RETRIES = 20
 AUDIT_MAXLEN = 100_000
-
-
-class TransitionRefused(SwapError):
-    def __init__(self, message: str, swap: Swap | None) -> None:
-        super().__init__(message)
-        self.swap = swap
 
 
 def _epoch(at: datetime) -> int:
@@ -49,18 +45,21 @@ def _strs(values: Any) -> list[str]:
 
 
 class SwapStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, outbox: Outbox) -> None:
         self.redis = redis
+        self.outbox = outbox
 
     async def next_id(self) -> int:
         return int(await self.redis.incr(keys.SWAP_NEXT_ID))
 
-    async def create(self, swap: Swap) -> Swap:
+    async def create(self, swap: Swap, notices: list[Notice]) -> Swap:
+        """Store a new request and queue the messages it causes, in one transaction."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(keys.swap(swap.id), mapping=_dump(swap))
             pipe.zadd(keys.SWAPS_PENDING, {str(swap.id): _epoch(swap.first_start)})
             pipe.zadd(keys.SWAPS_ALL, {str(swap.id): _epoch(swap.created_at)})
             self._audit(pipe, "request", swap, swap.requester, swap.created_at)
+            await self.outbox.enqueue(notices, swap.created_at, pipe=pipe)
             await pipe.execute()
         return swap
 
@@ -102,9 +101,11 @@ class SwapStore:
         actor: str,
         now: datetime,
         check: Callable[[Swap], None],
+        notices: Callable[[Swap, Swap], list[Notice]],
     ) -> Swap:
         """Move a swap to `to` atomically; `check(swap)` raises to refuse (it sees the state
-        as it is inside the transaction). Approval also refuses an overlapping approved swap."""
+        as it is inside the transaction). Approval also refuses an overlapping approved swap.
+        `notices(before, after)` are queued in the same transaction."""
         key = keys.swap(swap_id)
         for _ in range(MAX_RETRIES):
             async with self.redis.pipeline(transaction=True) as pipe:
@@ -139,6 +140,7 @@ class SwapStore:
                     else:
                         pipe.zrem(keys.SWAPS_APPROVED, str(swap_id))
                     self._audit(pipe, to.value, done, actor, now)
+                    await self.outbox.enqueue(notices(swap, done), now, pipe=pipe)
                     await pipe.execute()
                     return done
                 except WatchError:

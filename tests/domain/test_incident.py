@@ -44,7 +44,7 @@ def _walk(policy: EscalationPolicy, ladder: list[Rung] = LADDER) -> list[tuple[f
     while inc.next_at is not None:
         now = inc.next_at
         inc, notices = sm.fire_due(inc, now, policy)
-        texts = [n.text for n in notices if n.kind == "thread"]
+        texts = [n.text for n in notices if n.kind == "thread_reply"]
         out.append(((now - T0).total_seconds() / 60, texts[0]))
     return out
 

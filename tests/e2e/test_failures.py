@@ -18,7 +18,7 @@ from bot.clock import FakeClock
 from bot.config import TeamConfig
 from bot.devtools.harness import Harness
 from bot.runtime import Job, run_forever
-from bot.slack.listeners.guard import STORE_DOWN
+from bot.slack.listeners.common import STORE_DOWN
 from bot.store.connection import connect
 from tests.conftest import ROOT
 from tests.e2e.paging_helpers import IDS, advance, dms, page_posts, thread
@@ -26,20 +26,21 @@ from tests.e2e.paging_helpers import IDS, advance, dms, page_posts, thread
 PAGE = "growth-agg sev1 DAU table is 2 h late"
 
 
-async def test_slack_5xx_beyond_client_retries_does_not_lose_the_dm(
+async def test_slack_5xx_is_retried_by_the_outbox_and_loses_nothing(
     harness: Harness, clock: FakeClock
 ) -> None:
-    # The client tries each call 3 times (2 retries): 6 failures sink the page post and the DM.
-    harness.slack.fail("chat.postMessage", 500, times=6)
+    # No retries inside the client: the outbox retries (2 s, doubling), so a worker is never
+    # held by a failing Slack.
+    harness.slack.fail("chat.postMessage", 500, times=2)
     assert "INC-1 opened" in (await harness.command("/page", PAGE, IDS["AM"])).json["text"]
     await harness.run_jobs()
     assert harness.slack.failures["chat.postMessage"].times == 0
     assert page_posts(harness) == [] and dms(harness) == []
-    assert await harness.redis.zcard("oncall:outbox") >= 2  # kept for a retry, not dropped
+    assert await harness.deps.outbox.pending() >= 2  # kept for a retry, not dropped
 
-    clock.advance(timedelta(seconds=4))
+    clock.advance(timedelta(seconds=1))
     await harness.run_jobs()
-    assert page_posts(harness) == [] and dms(harness) == []  # the retry is at 5 s
+    assert page_posts(harness) == [] and dms(harness) == []  # the retry is at 2 s
 
     clock.advance(timedelta(seconds=1))
     await harness.run_jobs()
@@ -47,8 +48,8 @@ async def test_slack_5xx_beyond_client_retries_does_not_lose_the_dm(
     assert [who for who, _ in dms(harness)] == ["PR"]
     assert "You are paged as Primary" in dms(harness)[0][1]
 
-    # The escalation did not slip: the backup is paged 10 min after the page, not after 10:05.
-    await advance(harness, 9.5 - 5 / 60)
+    # The escalation did not slip: the backup is paged 10 min after the page, not after.
+    await advance(harness, 9.5 - 2 / 60)
     assert [who for who, _ in dms(harness)] == ["PR"]
     await advance(harness, 0.5)
     assert [who for who, _ in dms(harness)] == ["PR", "CW"]
@@ -61,27 +62,36 @@ async def test_slack_5xx_on_an_escalation_step_is_retried(
     await harness.command("/page", PAGE, IDS["AM"])
     await harness.run_jobs()
     await advance(harness, 9.5)
-    harness.slack.fail("chat.postMessage", 503, times=3)
-    await advance(harness, 0.5)  # 12:10: the backup step fires; its DM fails 3 times
+    harness.slack.fail("chat.postMessage", 503, times=2)
+    await advance(harness, 0.5)  # 12:10: the backup step fires; its DM and reply fail once
     assert [who for who, _ in dms(harness)] == ["PR"]
-    clock.advance(timedelta(seconds=5))
+    clock.advance(timedelta(seconds=2))
     await harness.run_jobs()
     assert [who for who, _ in dms(harness)] == ["PR", "CW"]
     assert thread(harness) == ["No ACK in 10 min: escalated to Backup <@U0CHENWU03>."]
-    assert await harness.redis.zcard("oncall:outbox") == 0
+    assert await harness.deps.outbox.pending() == 0
 
 
-async def test_slack_429_retry_after_is_honoured(harness: Harness) -> None:
+async def test_slack_429_retry_after_is_honoured_without_holding_anything(
+    harness: Harness, clock: FakeClock
+) -> None:
+    channel = harness.deps.config.pipeline("growth-agg").channel
+    harness.slack.fail("chat.postMessage", 429, times=1, retry_after=65, channel=channel)
     await harness.command("/page", PAGE, IDS["AM"])
-    harness.slack.fail("chat.postMessage", 429, times=1, retry_after=1)
-    started = time.monotonic()
-    await harness.run_jobs()
-    assert time.monotonic() - started >= 1.0  # the client waited Retry-After before retrying
-    assert harness.slack.failures["chat.postMessage"].times == 0
-    # Delivered by the client's own retry, once: one page post, one DM, nothing left queued.
-    assert len(page_posts(harness)) == 1
+    # The DM (another channel) went out at once; the page post waits out Retry-After.
     assert [who for who, _ in dms(harness)] == ["PR"]
-    assert await harness.redis.zcard("oncall:outbox") == 0
+    assert page_posts(harness) == []
+    clock.advance(timedelta(seconds=64))
+    await harness.run_jobs()
+    assert page_posts(harness) == []
+    clock.advance(timedelta(seconds=1))
+    await harness.run_jobs()
+    assert len(page_posts(harness)) == 1
+    # The checklist (which needs the page's ts) follows within seconds, and nothing repeats.
+    clock.advance(timedelta(seconds=2))
+    await harness.run_jobs()
+    assert len(page_posts(harness)) == 1
+    assert await harness.deps.outbox.pending() == 0
 
 
 @pytest.fixture
@@ -231,7 +241,9 @@ async def test_ticker_keeps_running_while_redis_is_down_and_resumes(
         nonlocal ticks
         ticks += 1
 
-    loop = asyncio.create_task(run_forever(h.deps, [*h.jobs(), count]))
+    assert h.pool is not None
+    jobs = [*h.jobs(), Job("count", count, 0.05)]
+    loop = asyncio.create_task(run_forever(h.deps, jobs, h.pool))
     try:
         assert "INC-1 opened" in (await h.command("/page", PAGE, IDS["AM"])).json["text"]
         await _wait_for(lambda: [w for w, _ in dms(h)] == ["PR"])
@@ -273,8 +285,9 @@ async def test_ticker_does_not_spin_while_a_page_post_waits_for_a_retry(
         nonlocal ticks
         ticks += 1
 
-    jobs: list[Job] = [*harness.jobs(), count]
-    loop = asyncio.create_task(run_forever(harness.deps, jobs))
+    assert harness.pool is not None
+    jobs: list[Job] = [*harness.jobs(), Job("count", count, 1.0)]
+    loop = asyncio.create_task(run_forever(harness.deps, jobs, harness.pool))
     try:
         await _wait_for(lambda: harness.slack.failures["chat.postMessage"].times == 0, 10)
         before = ticks

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.clock import FakeClock
 from bot.devtools.harness import Harness
-from bot.domain.incident import Notice
+from bot.domain.notices import PageDM, ThreadReply
 from tests.e2e.paging_helpers import IDS, dms, thread
 
 
@@ -18,10 +18,8 @@ async def test_a_poisoned_notice_never_blocks_the_ones_behind_it(
     assert harness.deps is not None
     outbox = harness.deps.outbox
     # A DM for someone no longer on the roster (team.toml edited while the page was open).
-    await outbox.enqueue([Notice(kind="dm", incident="INC-1", member="ZZ", text="x")], clock.now())
-    await outbox.enqueue(
-        [Notice(kind="thread", incident="INC-1", text="still delivered")], clock.now()
-    )
+    await outbox.enqueue([PageDM(incident="INC-1", member="ZZ", text="x")], clock.now())
+    await outbox.enqueue([ThreadReply(incident="INC-1", text="still delivered")], clock.now())
     await harness.run_jobs()
     assert thread(harness) == ["still delivered"]
     assert await outbox.pending() == 1  # the poisoned one, backing off
@@ -39,10 +37,11 @@ async def test_a_lease_taken_over_is_not_delivered_twice(
 ) -> None:
     assert harness.deps is not None
     outbox = harness.deps.outbox
-    await outbox.enqueue([Notice(kind="thread", incident="INC-9", text="x")], clock.now())
-    held, [(member, _)] = await outbox.claim(clock.now())
-    # Our lease lapses and another process claims the notice.
+    await outbox.enqueue([ThreadReply(incident="INC-9", text="x")], clock.now())
+    [mine] = await outbox.claim(clock.now(), 10)
+    # Our lease lapses (we stopped renewing: a crash) and another process claims the notice.
     clock.advance(outbox.LEASE + timedelta(seconds=1))
-    _, [(theirs, _)] = await outbox.claim(clock.now())
-    assert theirs == member
-    assert await outbox.renew(member, held, clock.now()) is None
+    [theirs] = await outbox.claim(clock.now(), 10)
+    assert theirs.id == mine.id
+    assert await outbox.renew([mine], clock.now()) == set()
+    assert await outbox.renew([theirs], clock.now()) == {theirs.id}

@@ -29,6 +29,7 @@ from bot.clock import FakeClock
 from bot.config import TeamConfig
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Harness
+from bot.store.outbox import Outbox
 from tests.conftest import BACKENDS, REDIS_URL, ROOT
 from tests.e2e.paging_helpers import INITIALS
 
@@ -40,9 +41,13 @@ def _page_dms(slack: FakeSlack) -> list[tuple[str, str, str]]:
     out = []
     for c in slack.of("chat.postMessage"):
         channel, text = str(c.args.get("channel", "")), str(c.args.get("text", ""))
-        if channel.startswith("D") and " INC-" in text:
-            incident = text.split(" INC-")[1].split(" ")[0]
-            out.append((f"INC-{incident}", INITIALS[channel[1:]], text.split(" *")[0]))
+        if not channel.startswith("D"):
+            continue
+        # A DM may fold several pages, one line each.
+        for line in text.splitlines():
+            if " INC-" in line:
+                incident = line.split(" INC-")[1].split(" ")[0]
+                out.append((f"INC-{incident}", INITIALS[channel[1:]], line.split(" *")[0]))
     return out
 
 
@@ -214,6 +219,13 @@ async def test_two_processes_deliver_every_step_once(tmp_path: Path, redis: Redi
             await _until(
                 lambda: len({i for i, _, t in _page_dms(slack) if "Final" in t}) == 200, 60
             )
+            # Pages for one person are paced and folded, so a Final page for one incident can
+            # arrive before a Lead page for another: wait until the outbox is empty.
+            outbox = Outbox(redis)
+            for _ in range(600):
+                if await outbox.pending() == 0:
+                    break
+                await asyncio.sleep(0.1)
             await asyncio.sleep(1.5)  # anything duplicated would arrive by now
     finally:
         for bot in bots:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,6 @@ from bot.config import TeamConfig
 from bot.devtools.harness import Harness
 from bot.devtools.signing import block_actions_payload
 from bot.domain.checklist import ChecklistRun
-from bot.services.checklists import checklist_progress, get_checklist, open_checklist
 from bot.slack import ids
 from bot.slack.blocks.runbook import run_id_of
 from tests.conftest import ROOT
@@ -98,7 +98,7 @@ async def _run(h: Harness, thread_message: Msg) -> ChecklistRun:
     block_id, _ = _group(thread_message, 1)
     run_id = run_id_of(block_id)
     assert run_id is not None
-    return await get_checklist(h.deps, run_id)
+    return await h.deps.checklists.get(run_id)
 
 
 # --- posting ---------------------------------------------------------------------------------
@@ -155,10 +155,25 @@ async def test_unknown_name_suggests_the_nearest(harness: Harness) -> None:
 
 
 async def test_slack_refusing_the_post_is_reported_privately(harness: Harness) -> None:
-    harness.slack.fail("chat.postMessage", 429, times=3)
+    harness.slack.refuse("chat.postMessage", "not_in_channel")
     await harness.command("/runbook", "growth-agg", PR, channel_id=CHANNEL)
     [told] = harness.slack.of("response_url")
-    assert "Slack refused to post the checklist (`ratelimited`)" in told.args["text"]
+    assert "I can't post in this channel (`not_in_channel`)" in told.args["text"]
+    assert "/invite @oncall-bot" in told.args["text"]
+
+
+async def test_a_rate_limited_post_waits_and_is_posted_once(
+    harness: Harness, clock: FakeClock
+) -> None:
+    harness.slack.fail("chat.postMessage", 429, times=1, retry_after=30)
+    await harness.command("/runbook", "growth-agg", PR, channel_id=CHANNEL)
+    assert _posted(harness) == [] and harness.slack.of("response_url") == []
+    clock.advance(timedelta(seconds=29))
+    await harness.deliver()
+    assert _posted(harness) == []  # Retry-After is honoured
+    clock.advance(timedelta(seconds=1))
+    await harness.deliver()
+    assert len(_posted(harness)) == 2  # the summary and its checklist, once each
 
 
 # --- ticking ---------------------------------------------------------------------------------
@@ -299,14 +314,16 @@ async def test_open_checklist_into_an_existing_thread(harness: Harness) -> None:
     assert harness.deps is not None and harness.app is not None
     client = harness.app.client
     page = await client.chat_postMessage(channel=CHANNEL, text="PAGE: growth-agg is late")
-    run_id = await open_checklist(
-        harness.deps, client, "growth-agg", CHANNEL, thread_ts=page["ts"], incident_id="inc-7"
+    run = await harness.deps.checklists.start(
+        "growth-agg", CHANNEL, thread_ts=page["ts"], incident_id="inc-7"
     )
+    run_id = run.id
+    await harness.deliver()
     [checklist] = _posted(harness)[1:]
     assert checklist["thread_ts"] == page["ts"]
     assert "Daily active users" in str(checklist["blocks"]), "no summary above: say what it is"
-    assert await checklist_progress(harness.deps, run_id) == (0, 8)
+    assert await harness.deps.checklists.progress(run_id) == (0, 8)
     await _tick(harness, checklist, 7, CW)
-    assert await checklist_progress(harness.deps, run_id) == (1, 8)
-    assert (await get_checklist(harness.deps, run_id)).incident_id == "inc-7"
+    assert await harness.deps.checklists.progress(run_id) == (1, 8)
+    assert (await harness.deps.checklists.get(run_id)).incident_id == "inc-7"
     assert page["ts"] not in {c.args["ts"] for c in harness.slack.of("chat.update")}

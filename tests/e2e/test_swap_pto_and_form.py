@@ -12,7 +12,7 @@ from bot.cli import export_text
 from bot.clock import FakeClock
 from bot.console import Console, run_console
 from bot.devtools.harness import Harness
-from bot.slack import ids, swap_jobs
+from bot.slack import ids
 from tests.conftest import ist
 from tests.e2e.swap_helpers import AM, CW, PR, SK, dms_to, oncall, press, stored, swap_cmd
 
@@ -37,7 +37,8 @@ async def test_pto_conflict_is_flagged_and_reminded_once(
 
     assert harness.deps is not None and harness.app is not None
     for _ in range(2):  # a second tick (or replica) must not send it again
-        await swap_jobs.send_reminders(harness.deps, harness.app.client)
+        await harness.deps.swaps.queue_reminders()
+        await harness.deliver()
     [reminder] = dms_to(harness, PR)
     assert "on call in 6 days (2025-09-03..2025-09-04)" in reminder.args["text"]
     assert "PTO" in reminder.args["text"]
@@ -49,8 +50,10 @@ async def test_pto_conflict_is_flagged_and_reminded_once(
     assert blocks[ids.BLOCK_SWAP_END_DATE]["element"]["initial_date"] == "2025-09-04"
 
     clock.set(ist("2025-09-02 01:00"))
-    await swap_jobs.send_reminders(harness.deps, harness.app.client)
-    await swap_jobs.send_reminders(harness.deps, harness.app.client)
+    await harness.deps.swaps.queue_reminders()
+    await harness.deliver()
+    await harness.deps.swaps.queue_reminders()
+    await harness.deliver()
     tomorrow = [c for c in dms_to(harness, PR) if "tomorrow" in c.args["text"]]
     assert len(tomorrow) == 1
 

@@ -9,7 +9,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.devtools.harness import Harness
 from bot.domain.swaps import SwapStatus
-from bot.slack import ids, swap_jobs
+from bot.slack import ids
 from tests.conftest import ist
 from tests.e2e.swap_helpers import (
     AM,
@@ -124,12 +124,15 @@ async def test_unanswered_request_expires_when_its_window_starts(
     await swap_cmd(harness, PR, "@CW 2025-09-03")
     assert harness.deps is not None and harness.app is not None
     clock.set(ist("2025-09-02 23:59"))
-    await swap_jobs.expire_swaps(harness.deps, harness.app.client)
+    await harness.deps.swaps.expire_due()
+    await harness.deliver()
     assert (await stored(harness, 1)).status is SwapStatus.PENDING
 
     clock.set(ist("2025-09-03 00:00"))
-    await swap_jobs.expire_swaps(harness.deps, harness.app.client)
-    await swap_jobs.expire_swaps(harness.deps, harness.app.client)
+    await harness.deps.swaps.expire_due()
+    await harness.deliver()
+    await harness.deps.swaps.expire_due()
+    await harness.deliver()
     assert (await stored(harness, 1)).status is SwapStatus.EXPIRED
     expired = [c for c in dms_to(harness, PR) if "expired" in c.args["text"]]
     assert len(expired) == 1

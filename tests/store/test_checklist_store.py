@@ -17,6 +17,7 @@ from bot.domain.checklist import Change, ChecklistRun, Tick, apply_change
 from bot.domain.runbook import load_runbooks
 from bot.store import keys
 from bot.store.checklists import ChecklistStore
+from bot.store.outbox import Outbox
 from tests.conftest import BACKENDS, REDIS_URL
 
 T0 = datetime(2025, 9, 3, 12, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
@@ -35,7 +36,7 @@ def _tick(step: int) -> Change:
 
 
 async def test_save_and_get_round_trip(store_redis: Redis) -> None:
-    store = ChecklistStore(store_redis, TTL)
+    store = ChecklistStore(store_redis, TTL, Outbox(store_redis))
     run = apply_change(_run(), Change(tick=frozenset({3})), "UA", T0)
     await store.save(run)
     assert await store.get("cl1") == run
@@ -43,25 +44,25 @@ async def test_save_and_get_round_trip(store_redis: Redis) -> None:
 
 
 async def test_runs_expire_after_the_retention_period(store_redis: Redis) -> None:
-    await ChecklistStore(store_redis, TTL).save(_run())
+    await ChecklistStore(store_redis, TTL, Outbox(store_redis)).save(_run())
     ttl = await store_redis.ttl(keys.checklist("cl1"))
     assert TTL.total_seconds() - 60 < ttl <= TTL.total_seconds()
 
 
 async def test_ids_are_unique(store_redis: Redis) -> None:
-    store = ChecklistStore(store_redis, TTL)
+    store = ChecklistStore(store_redis, TTL, Outbox(store_redis))
     ids = await asyncio.gather(*(store.new_id() for _ in range(20)))
     assert len(set(ids)) == 20
 
 
 async def test_update_of_a_missing_run_is_none(store_redis: Redis) -> None:
-    store = ChecklistStore(store_redis, TTL)
+    store = ChecklistStore(store_redis, TTL, Outbox(store_redis))
     assert await store.update("cl404", lambda r: r) is None
     assert await store.get("cl404") is None
 
 
 async def test_concurrent_clicks_on_different_steps_all_count(store_redis: Redis) -> None:
-    store = ChecklistStore(store_redis, TTL)
+    store = ChecklistStore(store_redis, TTL, Outbox(store_redis))
     await store.save(_run())
     users = [f"U{n}" for n in range(1, 9)]
     await asyncio.gather(
@@ -107,7 +108,7 @@ async def test_a_write_between_read_and_commit_is_merged_not_lost(
     racing: tuple[Redis, sync_redis.Redis],
 ) -> None:
     client, other = racing
-    store = ChecklistStore(client, TTL)
+    store = ChecklistStore(client, TTL, Outbox(client))
     await store.save(_run())
     calls = 0
 

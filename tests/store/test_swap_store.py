@@ -11,6 +11,7 @@ from bot.config import TeamConfig
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.swaps import SwapError, SwapStatus, Window
 from bot.services.swaps import SwapService
+from bot.store.outbox import Outbox
 from bot.store.swaps import SwapStore
 from tests.conftest import ist
 
@@ -22,7 +23,10 @@ async def test_many_racing_approvals_have_exactly_one_winner(
 ) -> None:
     clock = FakeClock(ist("2025-08-28 10:00"))
     service = SwapService(
-        config, HolidayCalendar(config.policy.holidays), SwapStore(store_redis), clock
+        config,
+        HolidayCalendar(config.policy.holidays),
+        SwapStore(store_redis, Outbox(store_redis)),
+        clock,
     )
     # PR (Primary in week 2) asks three people for overlapping pieces of the same day, twice.
     swaps = []
@@ -50,14 +54,14 @@ async def test_many_racing_approvals_have_exactly_one_winner(
 async def test_state_survives_a_new_client(store_redis: Redis, config: TeamConfig) -> None:
     clock = FakeClock(ist("2025-08-28 10:00"))
     cal = HolidayCalendar(config.policy.holidays)
-    first = SwapService(config, cal, SwapStore(store_redis), clock)
+    first = SwapService(config, cal, SwapStore(store_redis, Outbox(store_redis)), clock)
     swap = await first.request(
         "PR", "CW", Window(start=ist("2025-09-03 00:00"), end=ist("2025-09-04 00:00")), note="hi"
     )
     await first.approve(swap.id, "CW")
     await first.add_pto("CW", Window(start=ist("2025-09-10 00:00"), end=ist("2025-09-12 00:00")))
 
-    again = SwapService(config, cal, SwapStore(store_redis), clock)
+    again = SwapService(config, cal, SwapStore(store_redis, Outbox(store_redis)), clock)
     [kept] = await again.store.everything()
     assert kept.model_dump(exclude={"decided_at"}) == swap.model_copy(
         update={"status": SwapStatus.APPROVED, "decided_by": "CW"}

@@ -154,6 +154,24 @@ def dm_message(
     return {"text": body, "blocks": blocks}
 
 
+def folded_dm_message(cfg: TeamConfig, pages: Sequence[tuple[Incident, str]]) -> dict[str, Any]:
+    """Several pages for one person that fell due together: one DM, each with its ACK."""
+    title = f":rotating_light: You are paged for {len(pages)} incidents"
+    blocks: list[Block] = [section(f"*{title}*")]
+    lines = []
+    for inc, why in pages:
+        line = f"{fill(cfg, why)} *{page_title(cfg, inc)}*: {inc.summary}."
+        lines.append(line)
+        blocks.append(section(line))
+        blocks.append(
+            actions(
+                f"{ids.PAGE_ACTIONS_BLOCK}:{inc.id}",
+                button(f"ACK {inc.id}", ids.ACTION_PAGE_ACK, inc.id, "primary"),
+            )
+        )
+    return {"text": f"{title}:\n" + "\n".join(lines), "blocks": blocks}
+
+
 def incidents_reply(
     cfg: TeamConfig, rows: Sequence[tuple[Incident, int, str | None]], now: datetime
 ) -> Reply:

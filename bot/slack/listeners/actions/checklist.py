@@ -1,20 +1,18 @@
-"""A click on a checklist's checkboxes: merge it into the run, then redraw in place."""
+"""A click on a checklist's checkboxes: merge it into the run; the redraw is queued with it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
-from bot.domain.checklist import selection_change
-from bot.services.checklists import ChecklistNotFound, record_click
+from bot.domain.checklist import ChecklistNotFound, selection_change
 from bot.slack import ids
 from bot.slack.blocks.common import error_reply
 from bot.slack.blocks.runbook import run_id_of
-from bot.slack.listeners.guard import guarded
+from bot.slack.listeners.common import tell
 
 REFRESH = "Scroll to the checklist's latest version, or start a new one with `/runbook <pipeline>`."
 
@@ -62,17 +60,15 @@ def read_click(body: dict[str, Any], action: dict[str, Any]) -> Click:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(ids.CHECKLIST_TICK)
-    @guarded
-    async def tick(
-        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, client: Any
-    ) -> None:
-        await ack()
+    async def tick(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        url = str(body.get("response_url", ""))
         try:
             click = read_click(body, action)
             change = selection_change(click.shown, click.selected, click.offered)
-            await record_click(deps, client, click.run_id, change, body["user"]["id"])
+            await deps.checklists.record_click(click.run_id, change, body["user"]["id"])
+            deps.waker.wake()
         except ClickError as exc:
-            await respond(**error_reply(str(exc)).body(), replace_original=False)
+            await tell(deps, url, error_reply(str(exc)))
         except ChecklistNotFound as exc:
             days = deps.config.policy.retention.days
             message = (
@@ -80,11 +76,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 "the last tick), so the tick was not saved. Start a new one with "
                 "`/runbook <pipeline>`."
             )
-            await respond(**error_reply(message).body(), replace_original=False)
-        except SlackApiError as exc:
-            code = exc.response.get("error", "unknown_error")
-            message = (
-                f"Your tick was saved, but Slack refused to redraw the checklist (`{code}`); "
-                "the next tick redraws it."
-            )
-            await respond(**error_reply(message).body(), replace_original=False)
+            await tell(deps, url, error_reply(message))
+        await ack()

@@ -6,17 +6,19 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.deps import Deps
 from bot.domain.incident import Incident, TransitionError
 from bot.services.paging import PagingService
 from bot.slack import ids
+from bot.slack.blocks.common import error_reply
 from bot.slack.blocks.page import fill
-from bot.slack.listeners.guard import Listener, guarded
+from bot.slack.listeners.common import member_of, tell
 
 # (service, incident id, who, now) → the incident after the transition
 Verb = Callable[[PagingService, str, str, datetime], Awaitable[Incident]]
+Listener = Callable[..., Awaitable[None]]
 
 VERBS: dict[str, tuple[str, Verb]] = {
     ids.ACTION_PAGE_ACK: ("ACK", PagingService.ack),
@@ -27,29 +29,27 @@ VERBS: dict[str, tuple[str, Verb]] = {
 
 def _listener(deps: Deps, name: str, verb: Verb) -> Listener:
     async def page_button(
-        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        await ack()
         cfg = deps.config
-        member = cfg.member_by_slack_id(body["user"]["id"])
+        url = str(body.get("response_url", ""))
+        member = member_of(context)
         if member is None:
             roster = ", ".join(m.initials for m in cfg.members)
-            await _tell(
-                respond, f"Only members of the on-call roster ({roster}) can {name} a page."
-            )
-            return
-        try:
-            await verb(deps.paging, str(action.get("value", "")), member.initials, deps.clock.now())
-        except TransitionError as exc:
-            await _tell(respond, fill(cfg, f"Nothing changed: {exc}."))
+            message = f"Only members of the on-call roster ({roster}) can {name} a page."
+            await tell(deps, url, error_reply(message))
+        else:
+            try:
+                await verb(
+                    deps.paging, str(action.get("value", "")), member.initials, deps.clock.now()
+                )
+            except TransitionError as exc:
+                await tell(deps, url, error_reply(fill(cfg, f"Nothing changed: {exc}.")))
+        await ack()
 
-    return guarded(page_button)
+    return page_button
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     for action_id, (name, verb) in VERBS.items():
         app.action(action_id)(_listener(deps, name, verb))
-
-
-async def _tell(respond: Any, text: str) -> None:
-    await respond(text=f":warning: {text}", response_type="ephemeral", replace_original=False)

@@ -6,66 +6,50 @@ import json
 from datetime import datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.swaps import Window, fields_from_window
+from bot.domain.swaps import TransitionRefused, Window, fields_from_window
 from bot.slack import ids
 from bot.slack.blocks.swaps import refusal, swap_modal
-from bot.slack.listeners.guard import guarded
-from bot.slack.swap_notify import tell_outcome
-from bot.store.swaps import TransitionRefused
-
-
-def _actor(deps: Deps, body: dict[str, Any]) -> str:
-    # Someone off the roster is named by Slack ID: they never match a counterpart.
-    user = str(body["user"]["id"])
-    member = deps.config.member_by_slack_id(user)
-    return member.initials if member else user
-
-
-async def _refuse(respond: Any, message: str) -> None:
-    reply = refusal(message)
-    await respond(
-        text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False
-    )
+from bot.slack.listeners.common import actor_name, member_of, tell
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    async def decide(body: dict[str, Any], respond: Any, client: Any, approve: bool) -> None:
+    async def decide(body: dict[str, Any], context: AsyncBoltContext, approve: bool) -> None:
         value = str(body["actions"][0].get("value", ""))
+        url = str(body.get("response_url", ""))
         if not value.isdecimal():
-            await _refuse(respond, "That button does not name a swap.")
+            await tell(deps, url, refusal("That button does not name a swap."))
             return
-        swap_id, actor = int(value), _actor(deps, body)
+        swap_id, actor = int(value), actor_name(context)
         try:
             if approve:
-                done = await deps.swaps.approve(swap_id, actor)
+                await deps.swaps.approve(swap_id, actor)
             else:
-                done = await deps.swaps.decline(swap_id, actor)
+                await deps.swaps.decline(swap_id, actor)
         except TransitionRefused as exc:
-            await _refuse(respond, str(exc))
+            await tell(deps, url, refusal(str(exc)))
             return
-        await tell_outcome(client, deps, done)
+        deps.waker.wake()
 
     @app.action(ids.ACTION_SWAP_APPROVE)
-    @guarded
-    async def approve(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
+    async def approve(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await decide(body, context, approve=True)
         await ack()
-        await decide(body, respond, client, approve=True)
 
     @app.action(ids.ACTION_SWAP_DECLINE)
-    @guarded
-    async def decline(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
+    async def decline(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await decide(body, context, approve=False)
         await ack()
-        await decide(body, respond, client, approve=False)
 
     @app.action(ids.ACTION_SWAP_OPEN_MODAL)
-    @guarded
-    async def open_modal(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
-        await ack()
+    async def open_modal(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         cfg = deps.config
-        member = cfg.member_by_slack_id(str(body["user"]["id"]))
+        member = member_of(context)
         prefill = None
         try:
             raw = json.loads(str(body["actions"][0].get("value", "")))
@@ -76,4 +60,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except (ValueError, KeyError, TypeError):
             prefill = None  # an old or hand-made button: open the form empty
         view = swap_modal(cfg, member.initials if member else None, prefill)
+        # The one Web API call allowed on the request path: a trigger_id expires in 3 s.
         await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await ack()

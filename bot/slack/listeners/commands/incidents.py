@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from bot.deps import Deps
-from bot.services.checklists import progress_text
 from bot.slack.blocks.common import Reply
 from bot.slack.blocks.page import incidents_reply
 
 
 async def incidents(deps: Deps, user_id: str, args: str) -> Reply:
     rows = [
-        (s.incident, s.count, await progress_text(deps, s.checklist) if s.checklist else None)
+        (
+            s.incident,
+            s.count,
+            await deps.checklists.progress_text(s.checklist) if s.checklist else None,
+        )
         for s in await deps.paging.open_incidents()
     ]
     return incidents_reply(deps.config, rows, deps.clock.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.domain.schedule import BeforeRotation
@@ -13,7 +13,6 @@ from bot.slack import ids
 from bot.slack.blocks.common import Reply, error_reply
 from bot.slack.blocks.oncall import help_reply, schedule_reply, shift_reply
 from bot.slack.listeners.commands.oncall_query import QueryError, parse_oncall
-from bot.slack.listeners.guard import guarded
 
 # An extra `/oncall <word> …` subcommand from another feature: (deps, user_id, args) → Reply.
 Subcommand = Callable[[Deps, str, str], Awaitable[Reply]]
@@ -52,7 +51,6 @@ async def answer(
 
 def register(app: AsyncApp, deps: Deps, extra: Mapping[str, Subcommand] | None = None) -> None:
     @app.command(ids.COMMAND_ONCALL)
-    @guarded
-    async def oncall(ack: Any, command: dict[str, Any], respond: Any) -> None:
+    async def oncall(ack: AsyncAck, command: dict[str, Any]) -> None:
         reply = await answer(deps, command.get("text", ""), command["user_id"], extra)
         await ack(**reply.body())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.config.models import Pipeline, TeamConfig
 from bot.deps import Deps
@@ -13,7 +13,7 @@ from bot.domain.names import find_pipeline, unknown_pipeline_message
 from bot.domain.schedule import BeforeRotation
 from bot.slack import ids
 from bot.slack.blocks.common import Reply, error_reply, section
-from bot.slack.listeners.guard import guarded
+from bot.slack.listeners.common import member_of
 
 USAGE = (
     "Usage: `/page <pipeline> [sev1|sev2|sev3|sev4] <summary>`, "
@@ -52,15 +52,14 @@ def parse_page(cfg: TeamConfig, text: str) -> PageArgs | str:
     return PageArgs(pipeline, severity, summary[:500])
 
 
-def _actor(deps: Deps, user_id: str) -> str:
-    member = deps.config.member_by_slack_id(user_id)
+def _actor(context: AsyncBoltContext, user_id: str) -> str:
+    member = member_of(context)
     return member.initials if member else f"<@{user_id}>"
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(ids.COMMAND_PAGE)
-    @guarded
-    async def page(ack: Any, command: dict[str, Any], respond: Any) -> None:
+    async def page(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
         parsed = parse_page(deps.config, command.get("text", ""))
         if isinstance(parsed, str):
             await ack(**error_reply(parsed).body())
@@ -71,7 +70,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 parsed.pipeline,
                 parsed.severity,
                 parsed.summary,
-                _actor(deps, command["user_id"]),
+                _actor(context, command["user_id"]),
                 now,
             )
         except BeforeRotation as exc:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.swaps import SwapError
+from bot.domain.swaps import SwapError, TransitionRefused
 from bot.slack import ids
 from bot.slack.blocks.common import error_reply
 from bot.slack.blocks.swaps import (
@@ -19,9 +20,7 @@ from bot.slack.blocks.swaps import (
     swap_modal,
 )
 from bot.slack.listeners.commands.swap_query import parse_swap
-from bot.slack.listeners.guard import guarded
-from bot.slack.swap_notify import ask_counterpart, tell_outcome
-from bot.store.swaps import TransitionRefused
+from bot.slack.listeners.common import member_of
 
 NOT_ON_ROSTER = (
     "You are not on the on-call roster (schedules/team.toml), so you have no shift to swap. "
@@ -31,10 +30,11 @@ NOT_ON_ROSTER = (
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(ids.COMMAND_SWAP)
-    @guarded
-    async def swap(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
+    async def swap(
+        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         cfg = deps.config
-        member = cfg.member_by_slack_id(command["user_id"])
+        member = member_of(context)
         me = member.initials if member else None
         try:
             query = parse_swap(cfg, command.get("text", ""), deps.clock.now())
@@ -52,18 +52,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(**error_reply(NOT_ON_ROSTER).body())
             return
         if query.kind == "modal":
-            await ack()
+            # The one Web API call allowed on the request path: a trigger_id expires in 3 s.
             await client.views_open(trigger_id=command["trigger_id"], view=swap_modal(cfg, me))
+            await ack()
             return
         if query.kind == "cancel":
             assert query.swap_id is not None
             try:
-                done, was_approved = await deps.swaps.cancel(query.swap_id, me)
+                done, _ = await deps.swaps.cancel(query.swap_id, me)
             except TransitionRefused as exc:
                 await ack(**refusal(str(exc)).body())
                 return
+            deps.waker.wake()
             await ack(**cancelled_reply(cfg, done).body())
-            await tell_outcome(client, deps, done, was_approved)
             return
         assert query.counterpart is not None and query.window is not None
         try:
@@ -71,6 +72,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except SwapError as exc:
             await ack(**error_reply(str(exc)).body())
             return
-        # Ack first: the DM is a Web API call and Slack wants the ack within 3 s.
+        deps.waker.wake()
         await ack(**requested_reply(cfg, created).body())
-        await ask_counterpart(client, deps, created)

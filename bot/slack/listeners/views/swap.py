@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import date, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.config.models import TeamConfig
 from bot.deps import Deps
 from bot.domain.swaps import SwapError, Window, window_from_fields
 from bot.slack import ids
-from bot.slack.blocks.swaps import requested_reply
-from bot.slack.swap_notify import ask_counterpart, dm
-
-log = logging.getLogger(__name__)
+from bot.slack.listeners.common import member_of
 
 FIELD_BLOCKS = {
     "counterpart": ids.BLOCK_SWAP_MEMBER,
@@ -78,29 +74,25 @@ def parse_form(cfg: TeamConfig, values: dict[str, Any]) -> SwapForm:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(ids.CALLBACK_SWAP_MODAL)
-    async def submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+    async def submit(ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext) -> None:
         cfg = deps.config
         try:
-            member = cfg.member_by_slack_id(str(body["user"]["id"]))
+            member = member_of(context)
             if member is None:
                 raise SwapError(
                     "You are not on the on-call roster, so you have no shift.", "counterpart"
                 )
             form = parse_form(cfg, view["state"]["values"])
-            swap = await deps.swaps.request(
-                member.initials, form.counterpart, form.window, note=form.note, role=form.role
+            await deps.swaps.request(
+                member.initials,
+                form.counterpart,
+                form.window,
+                note=form.note,
+                role=form.role,
+                confirm_by_dm=True,
             )
         except SwapError as exc:
             await ack(response_action="errors", errors={FIELD_BLOCKS[exc.field]: str(exc)})
             return
-        except Exception:
-            # A modal has no response URL: an error beside the first field is all we can show.
-            log.exception("swap form submission failed")
-            await ack(
-                response_action="errors",
-                errors={ids.BLOCK_SWAP_MEMBER: "Something went wrong on our side; try again."},
-            )
-            return
+        deps.waker.wake()
         await ack()
-        await dm(client, deps, member.initials, requested_reply(cfg, swap))
-        await ask_counterpart(client, deps, swap)

@@ -1,0 +1,238 @@
+"""What the bot has to tell Slack, as typed values: one variant per kind of message.
+
+A state change and the notices it causes are committed together (see bot/store/outbox.py);
+the Slack layer (bot/slack/delivery.py) turns each notice into Web API calls later, paced and
+retried, so nothing on the request path or in the escalation tick ever waits on Slack.
+
+Three properties of a kind are pure and decided here, so the store can queue a notice without
+knowing anything about Slack:
+
+- its **lane**: pages first, then thread replies and other DMs, then in-place updates, so a
+  backlog of redraws never delays a page;
+- whether it is **coalesced**: an update re-renders the current state, so queuing it again
+  while one is waiting adds nothing; its id is derived from what it updates;
+- its **fold group**: page DMs for one person that are due together are sent as one DM.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import datetime
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from bot.domain.pto import Conflict
+
+
+class Lane(IntEnum):
+    PAGE = 0  # page posts, page DMs, answers to the person who clicked
+    MESSAGE = 1  # thread replies, checklists, swap DMs, announcements, reminders
+    UPDATE = 2  # chat.update of something already posted
+
+
+class _Notice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    # Empty until queued: the outbox assigns a sortable id (see new_id).
+    id: str = ""
+
+    @property
+    def lane(self) -> Lane:
+        return Lane.MESSAGE
+
+    @property
+    def coalesce_id(self) -> str | None:
+        """A stable id for notices that only re-render current state; None otherwise."""
+        return None
+
+    @property
+    def fold_group(self) -> str | None:
+        return None
+
+
+class PagePost(_Notice):
+    """The page (or notification) message in the pipeline's channel."""
+
+    kind: Literal["page_post"] = "page_post"
+    incident: str
+
+    @property
+    def lane(self) -> Lane:
+        return Lane.PAGE
+
+
+class PageDM(_Notice):
+    """A page to one person. `text` says why (may hold `{XX}` member placeholders)."""
+
+    kind: Literal["page_dm"] = "page_dm"
+    incident: str
+    member: str
+    text: str
+
+    @property
+    def lane(self) -> Lane:
+        return Lane.PAGE
+
+    @property
+    def fold_group(self) -> str | None:
+        return f"dm:{self.member}"
+
+
+class ThreadReply(_Notice):
+    kind: Literal["thread_reply"] = "thread_reply"
+    incident: str
+    text: str
+
+
+class PageUpdate(_Notice):
+    """Redraw the page message from the incident's current state."""
+
+    kind: Literal["page_update"] = "page_update"
+    incident: str
+
+    @property
+    def lane(self) -> Lane:
+        return Lane.UPDATE
+
+    @property
+    def coalesce_id(self) -> str | None:
+        return f"page-update:{self.incident}"
+
+
+class IncidentChecklist(_Notice):
+    """Open the pipeline's runbook checklist in the page's thread."""
+
+    kind: Literal["incident_checklist"] = "incident_checklist"
+    incident: str
+
+
+class ChecklistPost(_Notice):
+    """Post a stored checklist run: a summary (unless it goes into an existing thread) and
+    its steps in the thread. Resumes where an interrupted delivery stopped."""
+
+    kind: Literal["checklist_post"] = "checklist_post"
+    run: str
+    # Where to explain a refusal (bot not in the channel) to whoever asked for it.
+    response_url: str | None = None
+
+
+class ChecklistRedraw(_Notice):
+    kind: Literal["checklist_redraw"] = "checklist_redraw"
+    run: str
+
+    @property
+    def lane(self) -> Lane:
+        return Lane.UPDATE
+
+    @property
+    def coalesce_id(self) -> str | None:
+        return f"checklist-redraw:{self.run}"
+
+
+class SwapRequestDM(_Notice):
+    """Ask the counterpart, with Approve and Decline buttons."""
+
+    kind: Literal["swap_request_dm"] = "swap_request_dm"
+    swap: int
+
+
+class SwapRequestedDM(_Notice):
+    """Confirm to the requester (the form has no other place to answer)."""
+
+    kind: Literal["swap_requested_dm"] = "swap_requested_dm"
+    swap: int
+
+
+class SwapRequestEdit(_Notice):
+    """Replace the request DM's buttons with the decision."""
+
+    kind: Literal["swap_request_edit"] = "swap_request_edit"
+    swap: int
+
+    @property
+    def lane(self) -> Lane:
+        return Lane.UPDATE
+
+    @property
+    def coalesce_id(self) -> str | None:
+        return f"swap-edit:{self.swap}"
+
+
+class SwapOutcomeDM(_Notice):
+    kind: Literal["swap_outcome_dm"] = "swap_outcome_dm"
+    swap: int
+    member: str
+
+
+class SwapAnnouncement(_Notice):
+    """Tell the team channel that the schedule changed (or changed back)."""
+
+    kind: Literal["swap_announcement"] = "swap_announcement"
+    swap: int
+    was_approved: bool = False
+
+
+class ConflictReminder(_Notice):
+    """PTO or a holiday on someone's shift with no swap yet."""
+
+    kind: Literal["conflict_reminder"] = "conflict_reminder"
+    conflict: Conflict
+
+
+class Ephemeral(_Notice):
+    """An answer only the person who acted sees, through the action's response URL."""
+
+    kind: Literal["ephemeral"] = "ephemeral"
+    response_url: str
+    text: str
+    blocks: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def lane(self) -> Lane:
+        return Lane.PAGE
+
+
+Notice = Annotated[
+    PagePost
+    | PageDM
+    | ThreadReply
+    | PageUpdate
+    | IncidentChecklist
+    | ChecklistPost
+    | ChecklistRedraw
+    | SwapRequestDM
+    | SwapRequestedDM
+    | SwapRequestEdit
+    | SwapOutcomeDM
+    | SwapAnnouncement
+    | ConflictReminder
+    | Ephemeral,
+    Field(discriminator="kind"),
+]
+
+NOTICE: TypeAdapter[Notice] = TypeAdapter(Notice)
+
+_seq = itertools.count()
+_node = os.urandom(3).hex()
+
+
+def new_id(now: datetime) -> str:
+    """Sortable by creation (so notices queued together are claimed in order), unique across
+    processes. Uses the monotonic process counter, not the clock alone, for the order."""
+    return f"{int(now.timestamp() * 1000):013d}-{_node}-{next(_seq) % 10**9:09d}"
+
+
+def with_id(notice: Notice, now: datetime) -> Notice:
+    wanted = notice.coalesce_id or notice.id or new_id(now)
+    return notice if notice.id == wanted else notice.model_copy(update={"id": wanted})
+
+
+def load(raw: str) -> Notice:
+    return NOTICE.validate_json(raw)
+
+
+def dump(notice: Notice) -> str:
+    return notice.model_dump_json()

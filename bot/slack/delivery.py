@@ -1,0 +1,278 @@
+"""The delivery engine: a pool of concurrent workers draining the outbox into Slack.
+
+Every Slack side effect of the bot leaves through here. A dispatcher claims due notices
+(pages first, then messages, then updates) for as many workers as are free, each claim a
+short lease that a renewer extends every few seconds while the notice is worked on, so a
+crashed replica's notices are taken over within one lease and a live one's never are. Each
+notice is one task: a slow Slack call, a pace wait or a Retry-After holds only that notice
+(waits are not held at all: the notice goes back to the queue for that long). Escalation
+never waits on any of this; it runs in its own loop (bot/runtime.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.config.models import TeamConfig
+from bot.domain.notices import PageDM
+from bot.services.checklists import ChecklistService
+from bot.services.paging import PagingService
+from bot.services.swaps import SwapService
+from bot.slack.senders import NotReady, Senders, posts_for
+from bot.slack.slackout import Pacing, SlackOut, Wait
+from bot.store.outbox import Claimed, Outbox
+from bot.waker import Waker
+
+log = logging.getLogger(__name__)
+
+RETRY_BASE = timedelta(seconds=2)  # first retry of a failed call; doubles up to 5 min
+# A notice whose page (or checklist, or request DM) is not posted yet: not a failure of its
+# own, so not counted towards the dead-letter limit, and retried at a steady pace so it
+# follows its page within seconds once Slack takes the page.
+NOT_READY_DELAY = timedelta(seconds=2)
+FOLD_LIMIT = 20  # page DMs folded into one message (each is two blocks of Slack's 50)
+# Page DMs due this soon are folded into the one being sent: they would wait for the next
+# pace token anyway, and go out a second later in a DM of their own.
+FOLD_HORIZON = timedelta(seconds=1)
+# Slack's answers that no retry will change: the notice is dropped, and logged.
+PERMANENT = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "user_not_found",
+        "account_inactive",
+        "cannot_dm_bot",
+        "message_not_found",
+        "cant_update_message",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+        "restricted_action",
+    }
+)
+
+
+class DeliveryPool:
+    def __init__(
+        self,
+        *,
+        config: TeamConfig,
+        client: AsyncWebClient,
+        outbox: Outbox,
+        clock: Clock,
+        waker: Waker,
+        paging: PagingService,
+        checklists: ChecklistService,
+        swaps: SwapService,
+        workers: int,
+        pacing: Pacing,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.outbox = outbox
+        self.clock = clock
+        self.waker = waker
+        self.workers = workers
+        self.poll_seconds = poll_seconds
+        out = SlackOut(client, outbox.redis, outbox, clock, pacing)
+        self.senders = Senders(config, out, paging, checklists, swaps)
+        self.held: dict[str, Claimed] = {}
+        # Posts being made in this process, by what they post (see posts_for): a notice that
+        # needs one (a thread reply needs its page) waits for it here rather than retrying.
+        self.posting: dict[str, asyncio.Event] = {}
+        self.sent = 0
+
+    # --- running ------------------------------------------------------------------------
+
+    async def run_forever(self) -> None:
+        renewer = asyncio.create_task(self._renew_forever(), name="outbox-renewer")
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                free = self.workers - len(tasks)
+                claimed: list[Claimed] = []
+                if free > 0:
+                    claimed = await self.outbox.claim(self.clock.now(), free)
+                self._announce(claimed)
+                for batch in self.batches(claimed):
+                    task = asyncio.create_task(self.handle(batch))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                if claimed and len(claimed) == free:
+                    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                if claimed:
+                    continue  # fewer were due than workers were free: look again at once
+                await self.waker.wait(await self._idle_seconds(), name="delivery")
+        finally:
+            renewer.cancel()
+            for task in tasks:
+                task.cancel()
+
+    async def drain(self) -> int:
+        """Deliver everything due now, concurrently, and return; for tests and the console,
+        which move a fake clock instead of waiting."""
+        before = self.sent
+        for _ in range(1000):
+            claimed = await self.outbox.claim(self.clock.now(), self.workers)
+            if not claimed:
+                break
+            self._announce(claimed)
+            await asyncio.gather(*(self.handle(b) for b in self.batches(claimed)))
+        return self.sent - before
+
+    def _announce(self, claimed: list[Claimed]) -> None:
+        for c in claimed:
+            key = posts_for(c.notice)
+            if key is not None:
+                self.posting.setdefault(key, asyncio.Event())
+
+    async def _idle_seconds(self) -> float:
+        nxt = await self.outbox.next_due()
+        if nxt is None:
+            return self.poll_seconds
+        return min(self.poll_seconds, max(0.0, nxt - self.clock.now().timestamp()))
+
+    async def _renew_forever(self) -> None:
+        every = self.outbox.LEASE.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.renew()
+            except Exception:
+                log.warning("could not renew outbox leases", exc_info=True)
+
+    async def renew(self) -> None:
+        held = list(self.held.values())
+        if not held:
+            return
+        now = self.clock.now()
+        kept = await self.outbox.renew(held, now)
+        until = (now + self.outbox.LEASE).timestamp()
+        for c in held:
+            if c.id in kept and c.id in self.held:
+                self.held[c.id] = Claimed(c.lane, c.id, c.notice, c.raw, c.generation, until)
+            elif c.id not in kept:
+                log.warning("lost the lease on notice %s (another replica may send it)", c.id)
+
+    # --- one notice -----------------------------------------------------------------------
+
+    @staticmethod
+    def batches(claimed: list[Claimed]) -> list[list[Claimed]]:
+        """One batch per notice, except that page DMs for the same person claimed together
+        form one batch: they go out as one DM, not one each behind the pace."""
+        out: list[list[Claimed]] = []
+        groups: dict[str, list[Claimed]] = {}
+        for c in claimed:
+            group = c.notice.fold_group if c.notice is not None else None
+            if group is None:
+                out.append([c])
+            elif group in groups:
+                if len(groups[group]) < FOLD_LIMIT:
+                    groups[group].append(c)
+                else:
+                    out.append([c])
+            else:
+                groups[group] = [c]
+                out.append(groups[group])
+        return out
+
+    async def handle(self, batch: list[Claimed]) -> None:
+        claimed = batch[0]
+        group = list(batch)
+        for c in group:
+            self.held[c.id] = c
+        try:
+            notice = claimed.notice
+            if notice is None:
+                log.error("notice %s no longer parses; parking it", claimed.id)
+                await self.outbox.failed(claimed, self.clock.now(), RETRY_BASE)
+                return
+            folded = [c.notice for c in group[1:] if isinstance(c.notice, PageDM)]
+            if isinstance(notice, PageDM) and len(group) < FOLD_LIMIT:
+                peers = await self.outbox.claim_fold(
+                    f"dm:{notice.member}",
+                    self.clock.now(),
+                    FOLD_LIMIT - len(group),
+                    claimed.id,
+                    FOLD_HORIZON,
+                )
+                for p in peers:
+                    self.held[p.id] = p
+                    if isinstance(p.notice, PageDM):
+                        folded.append(p.notice)
+                group += peers
+            await self._send(group, notice, folded)
+        finally:
+            for c in group:
+                self.held.pop(c.id, None)
+            key = posts_for(claimed.notice)
+            if key is not None and key in self.posting:
+                self.posting.pop(key).set()
+
+    async def _send(self, group: list[Claimed], notice: object, folded: list[PageDM]) -> None:
+        head = group[0]
+        now = self.clock.now()
+        kind = getattr(notice, "kind", "?")
+        try:
+            try:
+                await self.senders.send(head.notice, folded)  # type: ignore[arg-type]
+            except NotReady as missing:
+                ev = self.posting.get(missing.on)
+                if ev is None:
+                    raise
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.outbox.LEASE.total_seconds() / 2):
+                        await ev.wait()
+                await self.senders.send(head.notice, folded)  # type: ignore[arg-type]
+        except Wait as wait:
+            await self._later(group, now + timedelta(seconds=wait.seconds))
+            return
+        except NotReady:
+            await self._later(group, now + NOT_READY_DELAY)
+            return
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", ""))
+            if code in PERMANENT:
+                log.warning("Slack refused %s %s (%s): dropped", kind, head.id, code)
+                await self._done(group)
+                return
+            log.warning("delivering %s %s failed (%s); retrying", kind, head.id, code)
+            await self._failed(group, now)
+            return
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            # The outcome is unknown: Slack may have posted. The retry looks before posting.
+            log.warning("delivering %s %s: %r; retrying", kind, head.id, exc)
+            await self._failed(group, now)
+            return
+        except Exception:
+            # A notice naming a member or pipeline since removed from the config, a bug...:
+            # log it, back off, never block the notices behind it.
+            log.exception("delivering %s %s raised; retrying", kind, head.id)
+            await self._failed(group, now)
+            return
+        await self._done(group)
+        self.sent += 1
+
+    async def _done(self, group: list[Claimed]) -> None:
+        now = self.clock.now()
+        for c in group:
+            if not await self.outbox.done(self.held.get(c.id, c), now):
+                self.waker.wake()  # changed while drawn: it is due again at once
+
+    async def _failed(self, group: list[Claimed], now: datetime) -> None:
+        for c in group:
+            c = self.held.get(c.id, c)
+            if await self.outbox.failed(c, now, RETRY_BASE) is None:
+                log.error("gave up on notice %s after repeated failures (dead letter)", c.id)
+
+    async def _later(self, group: list[Claimed], at: datetime) -> None:
+        await self.outbox.move([self.held.get(c.id, c) for c in group], at)

@@ -1,0 +1,91 @@
+"""What every listener shares: the acting member in `context`, one error handler, and one
+way to answer a click (an ephemeral notice through the outbox, never a direct call)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from redis.exceptions import RedisError
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+
+from bot.config.models import Member
+from bot.deps import Deps
+from bot.domain.notices import Ephemeral
+from bot.slack import ids
+from bot.slack.blocks.common import Reply, error_reply
+
+log = logging.getLogger(__name__)
+
+STORE_DOWN = (
+    "The bot's state store (Redis) is not answering, so nothing was changed. "
+    "Try again in a minute; if it persists, tell #data-platform."
+)
+FAILED = (
+    "Something went wrong on our side; the error is in the bot's log. Check the current state "
+    "(`/oncall incidents`, `/swap list`) before trying again."
+)
+
+
+def member_of(context: AsyncBoltContext) -> Member | None:
+    """The roster member acting, as put there by the middleware; None off the roster."""
+    member = context.get("member")
+    return member if isinstance(member, Member) else None
+
+
+def actor_name(context: AsyncBoltContext) -> str:
+    """Initials for a roster member, else their Slack ID (which never matches initials)."""
+    member = member_of(context)
+    return member.initials if member else str(context.get("user_id") or "")
+
+
+def register_common(app: AsyncApp, deps: Deps) -> None:
+    @app.middleware
+    async def acting_member(context: AsyncBoltContext, next: Any) -> None:
+        user = context.get("user_id")
+        context["member"] = deps.config.member_by_slack_id(str(user)) if user else None
+        await next()
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        """Any listener failure: a specific ephemeral answer, never a crash or a spinner."""
+        if isinstance(error, RedisError):
+            log.warning("Redis unavailable while handling %s: %s", _what(body), error)
+            message = STORE_DOWN
+        else:
+            log.exception("listener for %s failed", _what(body), exc_info=error)
+            message = FAILED
+        kind = body.get("type")
+        if kind == "view_submission":
+            # A modal has no response URL: an error beside its first field is all we can show.
+            errors = {ids.BLOCK_SWAP_MEMBER: message[:150]}
+            return _json({"response_action": "errors", "errors": errors})
+        if kind == "block_actions":
+            url = body.get("response_url")
+            if url and not isinstance(error, RedisError):
+                try:
+                    await tell(deps, str(url), error_reply(message))
+                except Exception:
+                    log.warning("could not queue the error answer", exc_info=True)
+            return BoltResponse(status=200, body="")
+        return _json(error_reply(message).body())
+
+
+def _json(body: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(
+        status=200, body=json.dumps(body), headers={"content-type": "application/json"}
+    )
+
+
+def _what(body: dict[str, Any]) -> str:
+    return str(body.get("command") or body.get("type") or "request")
+
+
+async def tell(deps: Deps, response_url: str, reply: Reply) -> None:
+    """Answer the person who clicked, only them, through the outbox."""
+    notice = Ephemeral(response_url=response_url, text=reply.text, blocks=reply.blocks)
+    await deps.outbox.enqueue([notice], deps.clock.now())
+    deps.waker.wake()

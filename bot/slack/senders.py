@@ -1,0 +1,328 @@
+"""How each kind of notice becomes Slack calls. Called by the delivery pool with one claimed
+notice; raises Wait (come back later), NotReady (depends on a message not yet posted) or a
+Slack error, and returns normally once the notice needs nothing more."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.config.models import TeamConfig
+from bot.domain.checklist import ChecklistNotFound, ChecklistRun
+from bot.domain.incident import Status
+from bot.domain.notices import (
+    ChecklistPost,
+    ChecklistRedraw,
+    ConflictReminder,
+    Ephemeral,
+    IncidentChecklist,
+    Notice,
+    PageDM,
+    PagePost,
+    PageUpdate,
+    SwapAnnouncement,
+    SwapOutcomeDM,
+    SwapRequestDM,
+    SwapRequestedDM,
+    SwapRequestEdit,
+    ThreadReply,
+)
+from bot.domain.swaps import SwapStatus
+from bot.services.checklists import ChecklistService
+from bot.services.paging import PagingService
+from bot.services.swaps import SwapService
+from bot.slack.blocks.common import Reply, error_reply
+from bot.slack.blocks.page import dm_message, fill, folded_dm_message, page_message
+from bot.slack.blocks.runbook import parent_message, thread_messages
+from bot.slack.blocks.swaps import (
+    announcement,
+    decided_dm,
+    outcome_dm,
+    reminder_dm,
+    request_dm,
+    requested_reply,
+)
+from bot.slack.slackout import SlackOut
+from bot.store.incidents import Stored
+
+log = logging.getLogger(__name__)
+
+
+class NotReady(Exception):
+    """The notice depends on a message not yet posted (the page); try again shortly.
+    `on` names what it waits for, as `posts_for` names what a notice posts."""
+
+    def __init__(self, on: str) -> None:
+        super().__init__(f"waiting for {on}")
+        self.on = on
+
+
+def posts_for(notice: Notice | None) -> str | None:
+    """What other notices may be waiting for this one to post, if anything."""
+    match notice:
+        case PagePost():
+            return f"incident:{notice.incident}"
+        case ChecklistPost():
+            return f"run:{notice.run}"
+        case SwapRequestDM():
+            return f"swap:{notice.swap}"
+    return None
+
+
+@dataclass
+class Senders:
+    config: TeamConfig
+    out: SlackOut
+    paging: PagingService
+    checklists: ChecklistService
+    swaps: SwapService
+
+    async def send(self, notice: Notice, folded: list[PageDM]) -> None:
+        now = self.out.now()
+        match notice:
+            case PagePost():
+                await self._page_post(notice, now)
+            case PageDM():
+                await self._page_dms([notice, *folded], now)
+            case ThreadReply():
+                stored = await self._placed(notice.incident)
+                if stored is not None:
+                    await self._thread(notice.id, stored, fill(self.config, notice.text))
+            case PageUpdate():
+                stored = await self._placed(notice.incident)
+                if stored is not None and stored.msg_channel and stored.msg_ts:
+                    body = await self._render(stored, now)
+                    await self.out.update(stored.msg_channel, stored.msg_ts, **body)
+            case IncidentChecklist():
+                await self._incident_checklist(notice)
+            case ChecklistPost():
+                await self._checklist_post(notice)
+            case ChecklistRedraw():
+                await self._redraw(notice.run)
+            case SwapRequestDM():
+                await self._swap_request(notice)
+            case SwapRequestedDM():
+                swap = await self.swaps.get(notice.swap)
+                if swap is not None:
+                    await self._dm(notice.id, swap.requester, requested_reply(self.config, swap))
+            case SwapRequestEdit():
+                await self._swap_edit(notice)
+            case SwapOutcomeDM():
+                swap = await self.swaps.get(notice.swap)
+                if swap is not None:
+                    await self._dm(notice.id, notice.member, outcome_dm(self.config, swap))
+            case SwapAnnouncement():
+                await self._announce(notice)
+            case ConflictReminder():
+                reply = reminder_dm(self.config, notice.conflict, now)
+                await self._dm(notice.id, notice.conflict.member, reply)
+            case Ephemeral():
+                await AsyncWebhookClient(notice.response_url).send(
+                    text=notice.text,
+                    blocks=notice.blocks or None,
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+
+    # --- pages ---------------------------------------------------------------------------
+
+    async def _placed(self, incident_id: str) -> Stored | None:
+        """The incident, once its page message is posted; None if it is gone."""
+        stored = await self.paging.stored(incident_id)
+        if stored is None:
+            log.warning("notice for unknown incident %s dropped", incident_id)
+            return None
+        if not stored.msg_ts or not stored.msg_channel:
+            raise NotReady(f"incident:{incident_id}")
+        return stored
+
+    async def _render(self, stored: Stored, now: datetime) -> dict[str, Any]:
+        progress = None
+        if stored.checklist:
+            progress = await self.checklists.progress_text(stored.checklist)
+        return page_message(
+            self.config, stored.incident, now, stored.count, stored.last_value, progress
+        )
+
+    async def _page_post(self, notice: PagePost, now: datetime) -> None:
+        stored = await self.paging.stored(notice.incident)
+        if stored is None or stored.msg_ts:
+            return  # gone, or already posted by an earlier, interrupted delivery
+        channel = self.config.pipeline(stored.incident.pipeline).channel
+        body = await self._render(stored, now)
+        posted_in, ts = await self.out.post_once(notice.id, [notice.id], channel, **body)
+        await self.paging.set_message(stored.incident.id, posted_in, ts)
+
+    async def _thread(self, marker: str, stored: Stored, text: str) -> None:
+        assert stored.msg_channel and stored.msg_ts
+        await self.out.post_once(
+            marker, [marker], stored.msg_channel, thread_ts=stored.msg_ts, text=text
+        )
+
+    async def _page_dms(self, notices: list[PageDM], now: datetime) -> None:
+        """One DM for every page of this person that is due: each incident with its ACK."""
+        member = self.config.member(notices[0].member)
+        live = []
+        for n in notices:
+            stored = await self.paging.stored(n.incident)
+            # Queued before an ACK or resolve: the first ACK stops every page.
+            if stored is not None and stored.incident.status is Status.TRIGGERED:
+                live.append((n, stored))
+        if not live:
+            return
+        if not member.slack_id:
+            log.warning("cannot page %s: no slack_id in team.toml", member.initials)
+            return
+        channel = await self.out.dm_channel(member.slack_id)
+        if len(live) == 1:
+            n, stored = live[0]
+            where = self.config.pipeline(stored.incident.pipeline).channel
+            body = dm_message(self.config, stored.incident, n.text, where)
+        else:
+            body = folded_dm_message(self.config, [(s.incident, n.text) for n, s in live])
+        ids = [n.id for n, _ in live]
+        await self.out.post_once(ids[0], ids, channel, **body)
+
+    # --- checklists -------------------------------------------------------------------------
+
+    async def _incident_checklist(self, notice: IncidentChecklist) -> None:
+        stored = await self._placed(notice.incident)
+        if stored is None or stored.msg_channel is None or stored.msg_ts is None:
+            return
+        pipeline = stored.incident.pipeline
+        if pipeline not in self.checklists.runbooks:
+            return
+        run_id = stored.checklist
+        if run_id is None:
+            run_id = await self.checklists.new_id()
+            run = self.checklists.new_run(
+                pipeline,
+                stored.msg_channel,
+                run_id,
+                thread_ts=stored.msg_ts,
+                incident_id=stored.incident.id,
+            )
+            await self.checklists.save(run)
+            # Two workers racing here keep whichever run was recorded first.
+            run_id = await self.paging.set_checklist(stored.incident.id, run_id)
+        await self._post_run(notice.id, await self.checklists.get(run_id), None)
+
+    async def _checklist_post(self, notice: ChecklistPost) -> None:
+        try:
+            run = await self.checklists.get(notice.run)
+        except ChecklistNotFound:
+            log.warning("checklist %s expired before it was posted", notice.run)
+            return
+        try:
+            await self._post_run(notice.id, run, notice.response_url)
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "unknown_error"))
+            if notice.response_url and code in ("not_in_channel", "channel_not_found"):
+                await AsyncWebhookClient(notice.response_url).send(
+                    **error_reply(cannot_post(code)).body(), replace_original=False
+                )
+            raise
+
+    async def _post_run(self, marker: str, run: ChecklistRun, response_url: str | None) -> None:
+        """Post the parent (when the run has no thread yet) and each thread message not yet
+        posted, recording each ts at once so a resumed delivery skips what is there."""
+        channel, parent = run.channel, run.parent_ts
+        if not run.thread_ts:
+            body = parent_message(self.config, run)
+            channel, parent = await self.out.post_once(
+                f"{marker}#0", [marker], run.channel, text=body.text, blocks=body.blocks
+            )
+            await self.checklists.record_posted(
+                run.id, channel=channel, parent_ts=parent, message_ts=[]
+            )
+            run = await self.checklists.get(run.id)
+        posted = list(run.message_ts)
+        for i, body in enumerate(thread_messages(self.config, run)):
+            if i < len(posted):
+                continue
+            channel, ts = await self.out.post_once(
+                f"{marker}#{i + 1}",
+                [marker],
+                run.channel,
+                thread_ts=run.thread_ts,
+                text=body.text,
+                blocks=body.blocks,
+            )
+            posted.append(ts)
+            await self.checklists.record_posted(
+                run.id, channel=channel, parent_ts=None, message_ts=posted
+            )
+        log.info("checklist %s posted in %s", run.id, channel)
+
+    async def _redraw(self, run_id: str) -> None:
+        try:
+            run = await self.checklists.get(run_id)
+        except ChecklistNotFound:
+            return
+        messages = thread_messages(self.config, run)
+        if len(run.message_ts) < len(messages):
+            raise NotReady(f"run:{run_id}")  # still being posted (and draws the latest state)
+        if run.parent_ts is not None:
+            body = parent_message(self.config, run)
+            await self.out.update(run.channel, run.parent_ts, text=body.text, blocks=body.blocks)
+        for ts, body in zip(run.message_ts, messages, strict=True):
+            await self.out.update(run.channel, ts, text=body.text, blocks=body.blocks)
+
+    # --- swaps ------------------------------------------------------------------------------
+
+    async def _dm(self, marker: str, initials: str, reply: Reply) -> tuple[str, str] | None:
+        member = self.config.member(initials)
+        if not member.slack_id:
+            log.warning("cannot DM %s: no slack_id in team.toml", initials)
+            return None
+        channel = await self.out.dm_channel(member.slack_id)
+        return await self.out.post_once(
+            marker, [marker], channel, text=reply.text, blocks=reply.blocks
+        )
+
+    async def _swap_request(self, notice: SwapRequestDM) -> None:
+        swap = await self.swaps.get(notice.swap)
+        if swap is None or swap.dm_ts:
+            return
+        where = await self._dm(notice.id, swap.counterpart, request_dm(self.config, swap))
+        if where is not None:
+            await self.swaps.record_request_dm(swap.id, *where)
+
+    async def _swap_edit(self, notice: SwapRequestEdit) -> None:
+        swap = await self.swaps.get(notice.swap)
+        if swap is None:
+            return
+        if not (swap.dm_channel and swap.dm_ts):
+            if self.config.member(swap.counterpart).slack_id:
+                raise NotReady(f"swap:{swap.id}")  # the request DM is still on its way
+            return
+        reply = decided_dm(self.config, swap)
+        await self.out.update(swap.dm_channel, swap.dm_ts, text=reply.text, blocks=reply.blocks)
+
+    async def _announce(self, notice: SwapAnnouncement) -> None:
+        swap = await self.swaps.get(notice.swap)
+        if swap is None:
+            return
+        segs = await self.swaps.segments_of(swap) if swap.status is SwapStatus.APPROVED else []
+        reply = announcement(self.config, swap, segs)
+        await self.out.post_once(
+            notice.id,
+            [notice.id],
+            self.config.policy.team_channel,
+            text=reply.text,
+            blocks=reply.blocks,
+        )
+
+
+def cannot_post(code: str) -> str:
+    if code in ("not_in_channel", "channel_not_found"):
+        return (
+            f"I can't post in this channel (`{code}`): invite me with `/invite @oncall-bot`, "
+            "or run `/runbook` in a channel I'm in."
+        )
+    return f"Slack refused to post the checklist (`{code}`). Try again."

@@ -1,0 +1,245 @@
+"""Every Lua script the bot runs, in one place, each with its keys and arguments named.
+
+Redis runs a script atomically, which is how a state change, its timer and the notices it
+causes commit as one step. Keys derived inside a script (an outbox payload from its id) are
+built from prefixes passed in ARGV; a Redis Cluster deployment would need them all under one
+hash tag (see README: Storage).
+"""
+
+from __future__ import annotations
+
+# A Lua function shared by every script that queues notices, so that queuing has one
+# definition. `envs` is a JSON array of envelopes {i: id, l: lane, p: payload JSON,
+# c: 1 when coalesced, g: fold group or ""}; `ob` is the outbox key prefix.
+# - the payload lives under its own key with a TTL, the lane's queue holds only the id;
+# - a coalesced notice (an update that re-renders current state) bumps its generation and
+#   is queued only if not already waiting: the waiting one will draw the newest state, and
+#   one being drawn right now sees the bumped generation when it finishes and runs again.
+ENQUEUE_FN = """
+local function enqueue(ob, envs, now, ttl)
+  for _, e in ipairs(cjson.decode(envs)) do
+    redis.call('SET', ob .. 'notice:' .. e.i, e.p, 'EX', ttl)
+    if e.c == 1 then
+      redis.call('HINCRBY', ob .. 'gen', e.i, 1)
+      redis.call('ZADD', ob .. 'queue:' .. e.l, 'NX', now, e.i)
+    else
+      redis.call('ZADD', ob .. 'queue:' .. e.l, now, e.i)
+    end
+    if e.g ~= '' then redis.call('SADD', ob .. 'fold:' .. e.g, e.i) end
+  end
+end
+"""
+
+# ARGV: outbox prefix, envelopes, now (epoch s), payload TTL (s)
+ENQUEUE = (
+    ENQUEUE_FN
+    + """
+enqueue(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+return 1
+"""
+)
+
+# Queue notices once per claim key (reminders): SET NX decides, in the same step.
+# KEYS: claim key. ARGV: claim TTL (s), outbox prefix, envelopes, now, payload TTL
+ENQUEUE_ONCE = (
+    ENQUEUE_FN
+    + """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+enqueue(ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+return 1
+"""
+)
+
+# Open an incident, or join the open one with the same dedupe key.
+# KEYS: dedupe, open set, due zset, seq
+# ARGV: data template (holds PLACEHOLDER where the id goes), due score or "", envelopes for a
+#       new incident, ack window ms or "", incident key prefix, last value or "", now,
+#       envelopes for a join, outbox prefix, payload TTL, ack-window key prefix
+OPEN_OR_JOIN = (
+    ENQUEUE_FN
+    + """
+local PLACEHOLDER = '@@INCIDENT@@'
+local existing = redis.call('GET', KEYS[1])
+if existing then
+  local ikey = ARGV[5] .. existing
+  redis.call('HINCRBY', ikey, 'count', 1)
+  if ARGV[6] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[6]) end
+  enqueue(ARGV[9], (string.gsub(ARGV[8], PLACEHOLDER, existing)), ARGV[7], ARGV[10])
+  return {0, existing}
+end
+local n = redis.call('INCR', KEYS[4])
+local id = 'INC-' .. n
+local ikey = ARGV[5] .. id
+redis.call('HSET', ikey, 'data', (string.gsub(ARGV[1], PLACEHOLDER, id)), 'version', 1, 'count', 1)
+if ARGV[6] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[6]) end
+redis.call('SET', KEYS[1], id)
+redis.call('SADD', KEYS[2], id)
+if ARGV[2] ~= '' then redis.call('ZADD', KEYS[3], ARGV[2], id) end
+if ARGV[4] ~= '' then redis.call('SET', ARGV[11] .. id, '0', 'PX', ARGV[4]) end
+enqueue(ARGV[9], (string.gsub(ARGV[3], PLACEHOLDER, id)), ARGV[7], ARGV[10])
+return {1, id}
+"""
+)
+
+# A compare-and-set transition of one incident: state, timer, ack window and notices.
+# KEYS: incident, due zset, open set, ack window, dedupe
+# ARGV: expected version, new data, due score or "", envelopes, ack window ms or "",
+#       "closed" or "", retention (s), incident id, now, outbox prefix, payload TTL
+TRANSITION = (
+    ENQUEUE_FN
+    + """
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'data', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+if ARGV[3] == '' then
+  redis.call('ZREM', KEYS[2], ARGV[8])
+else
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[8])
+end
+if ARGV[5] == '' then
+  redis.call('DEL', KEYS[4])
+else
+  redis.call('SET', KEYS[4], '1', 'PX', ARGV[5])
+end
+enqueue(ARGV[10], ARGV[4], ARGV[9], ARGV[11])
+if ARGV[6] == 'closed' then
+  redis.call('SREM', KEYS[3], ARGV[8])
+  if redis.call('GET', KEYS[5]) == ARGV[8] then redis.call('DEL', KEYS[5]) end
+  redis.call('EXPIRE', KEYS[1], ARGV[7])
+end
+return 1
+"""
+)
+
+# Lease up to ARGV[3] members due by ARGV[1] by pushing their score to ARGV[2]: whoever's
+# call returned a member owns it until the lease ends; a crashed owner's lease simply lapses.
+# KEYS: due zset. ARGV: now, lease end, limit
+CLAIM = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
+return due
+"""
+
+# Claim due notices, lanes in priority order, and return each with its payload and
+# generation. An id whose payload expired is dropped here.
+# KEYS: the lanes' queues, most urgent first
+# ARGV: now, lease end, limit, outbox prefix
+CLAIM_NOTICES = """
+local out = {}
+local want = tonumber(ARGV[3])
+for lane = 1, #KEYS do
+  if want <= 0 then break end
+  local due = redis.call('ZRANGEBYSCORE', KEYS[lane], '-inf', ARGV[1], 'LIMIT', 0, want)
+  for _, id in ipairs(due) do
+    local payload = redis.call('GET', ARGV[4] .. 'notice:' .. id)
+    if payload then
+      redis.call('ZADD', KEYS[lane], ARGV[2], id)
+      local gen = redis.call('HGET', ARGV[4] .. 'gen', id) or ''
+      table.insert(out, {lane - 1, id, payload, gen})
+      want = want - 1
+    else
+      redis.call('ZREM', KEYS[lane], id)
+    end
+  end
+end
+return out
+"""
+
+# Claim the other page DMs of one person due by ARGV[1], to fold them into the DM being sent.
+# (The caller passes a little after now: pages waiting for the same pace token are due a
+# few ms apart, and should still go out together.)
+# KEYS: fold set, page lane queue. ARGV: due by, lease end, limit, outbox prefix, id in hand
+CLAIM_FOLD = """
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if #out >= tonumber(ARGV[3]) then break end
+  if id ~= ARGV[5] then
+    local score = redis.call('ZSCORE', KEYS[2], id)
+    if not score then
+      redis.call('SREM', KEYS[1], id)
+    elseif tonumber(score) <= tonumber(ARGV[1]) then
+      local payload = redis.call('GET', ARGV[4] .. 'notice:' .. id)
+      if payload then
+        redis.call('ZADD', KEYS[2], ARGV[2], id)
+        table.insert(out, {id, payload})
+      end
+    end
+  end
+end
+return out
+"""
+
+# Move claimed notices to a new score if each is still ours (its score is the lease we were
+# given): renews leases, and puts a notice back for later (pace, Retry-After, not ready).
+# KEYS: the lanes' queues. ARGV: triples of lane, id, held score, then the new score last
+MOVE_IF_HELD = """
+local new = ARGV[#ARGV]
+local moved = {}
+for i = 1, #ARGV - 1, 3 do
+  local q = KEYS[tonumber(ARGV[i]) + 1]
+  local score = redis.call('ZSCORE', q, ARGV[i + 1])
+  if score and tonumber(score) == tonumber(ARGV[i + 2]) then
+    redis.call('ZADD', q, new, ARGV[i + 1])
+    table.insert(moved, ARGV[i + 1])
+  end
+end
+return moved
+"""
+
+# A notice was delivered: forget it, unless it is coalesced and was queued again while it
+# was being drawn (its generation moved), in which case draw it again now.
+# KEYS: lane queue. ARGV: id, generation seen or "", now, outbox prefix, fold group or ""
+DONE = """
+local ob = ARGV[4]
+if ARGV[2] ~= '' then
+  local gen = redis.call('HGET', ob .. 'gen', ARGV[1])
+  if gen and gen ~= ARGV[2] then
+    redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+    return 0
+  end
+  redis.call('HDEL', ob .. 'gen', ARGV[1])
+end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', ob .. 'notice:' .. ARGV[1], ob .. 'progress:' .. ARGV[1])
+redis.call('HDEL', ob .. 'attempts', ARGV[1])
+redis.call('HDEL', ob .. 'inflight', ARGV[1])
+if ARGV[5] ~= '' then redis.call('SREM', ob .. 'fold:' .. ARGV[5], ARGV[1]) end
+return 1
+"""
+
+# A delivery failed: count it, and retry at ARGV[3] or park it as a dead letter.
+# KEYS: lane queue, dead zset. ARGV: id, max attempts, retry at, now, outbox prefix,
+#       dead-letter TTL (s), fold group or ""
+FAILED = """
+local ob = ARGV[5]
+local n = redis.call('HINCRBY', ob .. 'attempts', ARGV[1], 1)
+if n < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  return n
+end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('INCR', ob .. 'dead:total')
+redis.call('EXPIRE', ob .. 'notice:' .. ARGV[1], ARGV[6])
+if ARGV[7] ~= '' then redis.call('SREM', ob .. 'fold:' .. ARGV[7], ARGV[1]) end
+return -1
+"""
+
+# Token bucket per Slack destination (a channel, a DM, one message's updates), shared by
+# every replica. Returns 0 and takes a token, or the milliseconds until one is free. A
+# Retry-After from Slack blocks the destination outright until it passes (the block key holds
+# that instant in ms on the bot's clock, so a test's fake clock drives it too).
+# KEYS: bucket, block. ARGV: now (ms), rate (tokens per s), burst
+PACE = """
+local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+if blocked > now then return math.ceil(blocked - now) end
+local b = redis.call('HMGET', KEYS[1], 't', 'a')
+local tokens = tonumber(b[1]) or burst
+local at = tonumber(b[2]) or now
+if now > at then tokens = math.min(burst, tokens + (now - at) * rate / 1000) end
+if tokens < 1 then return math.max(1, math.ceil((1 - tokens) * 1000 / rate)) end
+redis.call('HSET', KEYS[1], 't', tostring(tokens - 1), 'a', tostring(math.max(now, at)))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 60000)
+return 0
+"""
