@@ -1,4 +1,4 @@
-"""`oncall-bot serve | check | console`."""
+"""`oncall-bot serve | check | console | export | outbox`."""
 
 from __future__ import annotations
 
@@ -97,7 +97,31 @@ def render_check(cfg: TeamConfig, now: datetime) -> str:
     return "\n".join(lines)
 
 
-async def _serve(settings: Settings, embedded_store: bool) -> None:
+# Slack's answers to auth.test that mean the token itself is wrong: no point starting.
+BAD_TOKEN = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
+
+
+async def check_token(client: Any) -> str | None:
+    """auth.test at start-up: an error line when the token is refused. Slack being out of
+    reach is only a warning: the outbox holds messages until it is back."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        resp = await client.auth_test()
+    except SlackApiError as exc:
+        code = str(exc.response.get("error", "unknown_error"))
+        if code in BAD_TOKEN:
+            return f"SLACK_BOT_TOKEN was refused by Slack (auth.test: {code})"
+        log.warning("auth.test failed (%s); starting anyway", code)
+        return None
+    except Exception as exc:
+        log.warning("could not reach Slack for auth.test (%r); starting anyway", exc)
+        return None
+    log.info("Slack token OK: bot %s in team %s", resp.get("user_id"), resp.get("team"))
+    return None
+
+
+async def _serve(settings: Settings, embedded_store: bool) -> int:
     from aiohttp import web
 
     from bot.app import build_app
@@ -109,6 +133,10 @@ async def _serve(settings: Settings, embedded_store: bool) -> None:
     redis = embedded() if embedded_store else connect(str(settings.redis_url))
     deps = build_deps(settings, redis, SystemClock())
     app = build_app(deps)
+    problem = await check_token(app.client)
+    if problem is not None:
+        await redis.aclose()
+        return _fail(problem)
     runner = web.AppRunner(build_web_app(deps, app))
     jobs = background_jobs(deps)
     pool = delivery_pool(deps, app.client)
@@ -128,6 +156,7 @@ async def _serve(settings: Settings, embedded_store: bool) -> None:
         for task in tasks:
             task.cancel()
         await runner.cleanup()
+    return 0
 
 
 def cmd_serve(env: dict[str, str], embedded_store: bool) -> int:
@@ -152,7 +181,7 @@ def cmd_serve(env: dict[str, str], embedded_store: bool) -> int:
         except RunbookError as exc:
             return _fail(f"bad runbook: {exc} (run `oncall-bot check`)")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings, embedded_store))
+        return asyncio.run(_serve(settings, embedded_store))
     return 0
 
 
@@ -218,6 +247,53 @@ def cmd_export(env: dict[str, str], out: Any = sys.stdout) -> int:
     return 0
 
 
+async def outbox_report(redis: Any, requeue: str | None, now: datetime) -> str:
+    """What `oncall-bot outbox` prints: queue depths and dead letters; re-queues on request."""
+    from bot.domain.notices import load
+    from bot.store.outbox import Outbox
+
+    outbox = Outbox(redis)
+    lines = []
+    if requeue:
+        back = await outbox.requeue_dead(None if requeue == "all" else [requeue], now)
+        lines.append(f"re-queued {len(back)}: {', '.join(back) or 'none'}")
+    dead = await outbox.dead()
+    lines.append(
+        f"outbox: {await outbox.pending()} queued; {len(dead)} dead letters "
+        f"({await outbox.dead_total()} parked since the start)"
+    )
+    for nid, at, raw in dead:
+        parked = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        what = "payload expired"
+        if raw is not None:
+            try:
+                what = load(raw).model_dump_json(exclude={"id"})
+            except ValueError:
+                what = raw[:200]
+        lines.append(f"  {nid}  parked {parked}  {what}")
+    if dead:
+        lines.append("re-queue with `oncall-bot outbox --requeue <id>` or `--requeue all`")
+    return "\n".join(lines)
+
+
+def cmd_outbox(env: dict[str, str], requeue: str | None, out: Any = sys.stdout) -> int:
+    from bot.store.connection import connect
+
+    url = env.get(ENV["redis_url"])
+    if not url:
+        return _fail("REDIS_URL is not set: the outbox lives in that Redis")
+
+    async def run() -> str:
+        redis = connect(url)
+        try:
+            return await outbox_report(redis, requeue, datetime.now(UTC))
+        finally:
+            await redis.aclose()
+
+    print(asyncio.run(run()), file=out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="oncall-bot", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -227,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
     console.add_argument("--at", help="start the virtual clock at this time (IST)")
     sub.add_parser("export", help="print swaps and PTO from $REDIS_URL as TOML")
+    outbox = sub.add_parser("outbox", help="list undeliverable notices; re-queue them")
+    outbox.add_argument("--requeue", metavar="ID|all", help="put a dead letter (or all) back")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -238,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_serve(env, args.embedded_store)
     if args.cmd == "export":
         return cmd_export(env)
+    if args.cmd == "outbox":
+        return cmd_outbox(env, args.requeue)
     logging.getLogger().setLevel(logging.WARNING)
     return asyncio.run(_console(env, args.at))
 

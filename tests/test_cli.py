@@ -53,3 +53,25 @@ def test_serve_refuses_without_settings(
     monkeypatch.setenv("PORT", "http")
     assert main(["serve"]) == 2
     assert "PORT='http'" in capsys.readouterr().err
+
+
+async def test_check_token_refuses_a_token_slack_rejects() -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.cli import check_token
+    from bot.devtools.fakeslack import FakeSlack
+
+    slack = FakeSlack()
+    api = await slack.start()
+    try:
+        client = AsyncWebClient(token="xoxb-bad", base_url=api, retry_handlers=[])
+        slack.refuse("auth.test", "invalid_auth")
+        assert check_token is not None
+        assert await check_token(client) == (
+            "SLACK_BOT_TOKEN was refused by Slack (auth.test: invalid_auth)"
+        )
+        assert await check_token(client) is None  # accepted now
+        slack.fail("auth.test", 503)
+        assert await check_token(client) is None  # Slack down: start anyway, warn
+    finally:
+        await slack.stop()

@@ -8,7 +8,6 @@ this service stores the run and queues them in the same transaction; the Slack l
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain.checklist import (
@@ -139,6 +138,3 @@ class ChecklistService:
             return run.model_copy(update=update)
 
         return await self.store.update(run_id, place)
-
-    def now(self) -> datetime:
-        return self.clock.now()

@@ -146,7 +146,13 @@ class Senders:
         if stored.checklist:
             progress = await self.checklists.progress_text(stored.checklist)
         return page_message(
-            self.config, stored.incident, now, stored.count, stored.last_value, progress
+            self.config,
+            stored.incident,
+            now,
+            stored.count,
+            stored.last_value,
+            progress,
+            stored.window_ms,
         )
 
     async def _page_post(self, notice: PagePost, now: datetime) -> None:
@@ -155,14 +161,12 @@ class Senders:
             return  # gone, or already posted by an earlier, interrupted delivery
         channel = self.config.pipeline(stored.incident.pipeline).channel
         body = await self._render(stored, now)
-        posted_in, ts = await self.out.post_once(notice.id, [notice.id], channel, **body)
+        posted_in, ts = await self.out.post_once(notice.id, channel, **body)
         await self.paging.set_message(stored.incident.id, posted_in, ts)
 
     async def _thread(self, marker: str, stored: Stored, text: str) -> None:
         assert stored.msg_channel and stored.msg_ts
-        await self.out.post_once(
-            marker, [marker], stored.msg_channel, thread_ts=stored.msg_ts, text=text
-        )
+        await self.out.post_once(marker, stored.msg_channel, thread_ts=stored.msg_ts, text=text)
 
     async def _page_dms(self, notices: list[PageDM], now: datetime) -> None:
         """One DM for every page of this person that is due: each incident with its ACK."""
@@ -186,7 +190,7 @@ class Senders:
         else:
             body = folded_dm_message(self.config, [(s.incident, n.text) for n, s in live])
         ids = [n.id for n, _ in live]
-        await self.out.post_once(ids[0], ids, channel, **body)
+        await self.out.post_once(ids[0], channel, also=ids[1:], **body)
 
     # --- checklists -------------------------------------------------------------------------
 
@@ -235,7 +239,7 @@ class Senders:
         if not run.thread_ts:
             body = parent_message(self.config, run)
             channel, parent = await self.out.post_once(
-                f"{marker}#0", [marker], run.channel, text=body.text, blocks=body.blocks
+                f"{marker}#0", run.channel, text=body.text, blocks=body.blocks
             )
             await self.checklists.record_posted(
                 run.id, channel=channel, parent_ts=parent, message_ts=[]
@@ -247,7 +251,6 @@ class Senders:
                 continue
             channel, ts = await self.out.post_once(
                 f"{marker}#{i + 1}",
-                [marker],
                 run.channel,
                 thread_ts=run.thread_ts,
                 text=body.text,
@@ -281,9 +284,7 @@ class Senders:
             log.warning("cannot DM %s: no slack_id in team.toml", initials)
             return None
         channel = await self.out.dm_channel(member.slack_id)
-        return await self.out.post_once(
-            marker, [marker], channel, text=reply.text, blocks=reply.blocks
-        )
+        return await self.out.post_once(marker, channel, text=reply.text, blocks=reply.blocks)
 
     async def _swap_request(self, notice: SwapRequestDM) -> None:
         swap = await self.swaps.get(notice.swap)
@@ -312,7 +313,6 @@ class Senders:
         reply = announcement(self.config, swap, segs)
         await self.out.post_once(
             notice.id,
-            [notice.id],
             self.config.policy.team_channel,
             text=reply.text,
             blocks=reply.blocks,

@@ -104,30 +104,37 @@ class SlackOut:
     # --- sent once -----------------------------------------------------------------------
 
     async def post_once(
-        self, marker: str, ids: list[str], channel: str, thread_ts: str | None = None, **kw: Any
+        self,
+        marker: str,
+        channel: str,
+        thread_ts: str | None = None,
+        also: list[str] | None = None,
+        **kw: Any,
     ) -> tuple[str, str]:
-        """chat.postMessage at most once for `marker`; (channel id, ts)."""
+        """chat.postMessage at most once for `marker` (and for the notices in `also` folded
+        into the same message); (channel id, ts)."""
         await self.pace_post(channel)
+        marks = [marker, *(also or [])]
         since = await self.outbox.inflight_since(marker)
         if since is not None:
             found = await self._find(marker, channel, thread_ts, since)
             if found is not None:
                 log.info("notice %s was already posted (ts %s): not posting again", marker, found)
-                await self.outbox.clear_inflight(marker)
+                await self.outbox.clear_inflight(marks)
                 return channel, found
-        await self.outbox.mark_inflight(marker, self.clock.now())
-        meta = {"event_type": EVENT_TYPE, "event_payload": {"id": marker, "ids": ids}}
+        await self.outbox.mark_inflight(marks, self.clock.now())
+        meta = {"event_type": EVENT_TYPE, "event_payload": {"id": marker, "ids": marks}}
         try:
             resp = await self.client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, metadata=meta, **kw
             )
         except SlackApiError as exc:
             # Slack answered: nothing was posted, so no search is needed on the retry.
-            await self.outbox.clear_inflight(marker)
+            await self.outbox.clear_inflight(marks)
             if exc.response.status_code == 429:
                 raise await self.blocked("chat.postMessage", channel, exc) from exc
             raise
-        await self.outbox.clear_inflight(marker)
+        await self.outbox.clear_inflight(marks)
         return str(resp["channel"]), str(resp["ts"])
 
     async def _find(

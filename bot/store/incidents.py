@@ -36,6 +36,8 @@ class Stored:
     count: int
     last_value: str | None
     checklist: str | None
+    # PTTL of the ack window key: ms until the next rung, or None when there is no window.
+    window_ms: int | None = None
 
 
 class IncidentStore:
@@ -88,10 +90,11 @@ class IncidentStore:
         return bool(int(created)), str(incident_id)
 
     async def get(self, incident_id: str) -> Stored | None:
-        raw = {
-            str(k): str(v)
-            for k, v in (await self.redis.hgetall(keys.incident(incident_id))).items()
-        }
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(keys.incident(incident_id))
+        pipe.pttl(keys.ack_window(incident_id))
+        fields, pttl = await pipe.execute()
+        raw = {str(k): str(v) for k, v in fields.items()}
         if not raw or "data" not in raw:
             return None
         return Stored(
@@ -102,6 +105,7 @@ class IncidentStore:
             count=int(raw.get("count", "1")),
             last_value=raw.get("last_value"),
             checklist=raw.get("checklist"),
+            window_ms=int(pttl) if int(pttl) >= 0 else None,
         )
 
     async def commit(

@@ -80,11 +80,6 @@ def outbox_notice(notice_id: str) -> str:
     return f"{OUTBOX_PREFIX}notice:{notice_id}"
 
 
-def outbox_progress(notice_id: str) -> str:
-    """Hash: part number → ts, for a notice posted as several messages (a checklist)."""
-    return f"{OUTBOX_PREFIX}progress:{notice_id}"
-
-
 def outbox_fold(group: str) -> str:
     """Set: ids of queued page DMs for one person, folded into one DM when due together."""
     return f"{OUTBOX_PREFIX}fold:{group}"

@@ -176,29 +176,21 @@ class Outbox:
 
     # --- sent-once bookkeeping --------------------------------------------------------------
 
-    async def mark_inflight(self, nid: str, now: datetime) -> float:
-        """Record that a send starts; returns when the first send whose outcome is unknown
-        started (so the retry can look for it in Slack since then), or `now`."""
-        await self.redis.hsetnx(keys.OUTBOX_INFLIGHT, nid, repr(now.timestamp()))
-        return float(await self.redis.hget(keys.OUTBOX_INFLIGHT, nid) or now.timestamp())
+    async def mark_inflight(self, ids: Sequence[str], now: datetime) -> None:
+        """Record that a send starts. Cleared once Slack answers; if it never does (timeout,
+        crash), the retry finds the mark and looks for the message in Slack first. The
+        first attempt's time is kept: the search starts there."""
+        pipe = self.redis.pipeline(transaction=False)
+        for nid in ids:
+            pipe.hsetnx(keys.OUTBOX_INFLIGHT, nid, repr(now.timestamp()))
+        await pipe.execute()
 
     async def inflight_since(self, nid: str) -> float | None:
         raw = await self.redis.hget(keys.OUTBOX_INFLIGHT, nid)
         return None if raw is None else float(raw)
 
-    async def clear_inflight(self, nid: str) -> None:
-        await self.redis.hdel(keys.OUTBOX_INFLIGHT, nid)
-
-    async def progress(self, nid: str) -> dict[int, str]:
-        raw = await self.redis.hgetall(keys.outbox_progress(nid))
-        return {int(k): str(v) for k, v in raw.items()}
-
-    async def record_progress(self, nid: str, part: int, ts: str) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(keys.outbox_progress(nid), str(part), ts)
-        pipe.expire(keys.outbox_progress(nid), PAYLOAD_TTL)
-        pipe.hdel(keys.OUTBOX_INFLIGHT, nid)
-        await pipe.execute()
+    async def clear_inflight(self, ids: Sequence[str]) -> None:
+        await self.redis.hdel(keys.OUTBOX_INFLIGHT, *ids)
 
     # --- inspection and operator tools ---------------------------------------------------
 

@@ -200,7 +200,7 @@ if ARGV[2] ~= '' then
   redis.call('HDEL', ob .. 'gen', ARGV[1])
 end
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('DEL', ob .. 'notice:' .. ARGV[1], ob .. 'progress:' .. ARGV[1])
+redis.call('DEL', ob .. 'notice:' .. ARGV[1])
 redis.call('HDEL', ob .. 'attempts', ARGV[1])
 redis.call('HDEL', ob .. 'inflight', ARGV[1])
 if ARGV[5] ~= '' then redis.call('SREM', ob .. 'fold:' .. ARGV[5], ARGV[1]) end

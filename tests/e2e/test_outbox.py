@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.cli import outbox_report
 from bot.clock import FakeClock
 from bot.devtools.harness import Harness
 from bot.domain.notices import PageDM, ThreadReply
@@ -28,6 +29,13 @@ async def test_a_poisoned_notice_never_blocks_the_ones_behind_it(
         await harness.run_jobs()
     assert await outbox.pending() == 0
     assert len(await outbox.dead()) == 1  # parked for an operator, not retried forever
+    report = await outbox_report(harness.redis, None, clock.now())
+    assert "0 queued; 1 dead letters (1 parked since the start)" in report
+    assert '"member":"ZZ"' in report
+    # The operator fixes team.toml (here: cannot) and re-queues it: it is tried again.
+    report = await outbox_report(harness.redis, "all", clock.now())
+    assert report.startswith("re-queued 1")
+    assert await outbox.pending() == 1 and await outbox.dead() == []
     # Meanwhile escalation went on as usual.
     assert [who for who, _ in dms(harness)][:2] == ["PR", "CW"]
 

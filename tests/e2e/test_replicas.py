@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -29,9 +29,13 @@ from bot.clock import FakeClock
 from bot.config import TeamConfig
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Harness
+from bot.devtools.signing import command_body, signed_headers
+from bot.store import keys
+from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
 from tests.conftest import BACKENDS, REDIS_URL, ROOT
 from tests.e2e.paging_helpers import INITIALS
+from tests.synthetic import long_runbook_text
 
 INVESTOR = ["profit-agg", "growth-agg", "engagement-agg"]
 
@@ -148,7 +152,7 @@ def _fast_config(tmp: Path, backup_after: str) -> Path:
 class Bot:
     """One `oncall-bot serve` process."""
 
-    def __init__(self, slack: FakeSlack, config_dir: Path) -> None:
+    def __init__(self, slack: FakeSlack, config_dir: Path, runbooks: Path | None = None) -> None:
         self.port = _free_port()
         env = {
             **os.environ,
@@ -158,7 +162,7 @@ class Bot:
             "PORT": str(self.port),
             "SLACK_API_URL": slack.api_url,
             "ONCALL_CONFIG_DIR": str(config_dir),
-            "ONCALL_RUNBOOKS_DIR": str(config_dir / "no-runbooks"),
+            "ONCALL_RUNBOOKS_DIR": str(runbooks or config_dir / "no-runbooks"),
             "ALERTS_TOKEN": "t0ken",
             "ONCALL_TICK_SECONDS": "0.1",
         }
@@ -272,5 +276,89 @@ async def test_sigkill_mid_escalation_then_restart_fires_overdue_step(
         await slack.stop()
     assert caught_up < 2.0, caught_up
     assert killed_at < started
+    backups = [d for d in _page_dms(slack) if "as Backup" in d[2]]
+    assert len(backups) == len(set(backups)) == 20
+
+
+@needs_real_redis
+async def test_sigkill_mid_checklist_post_the_next_process_completes_it_once(
+    tmp_path: Path, redis: Redis
+) -> None:
+    slack = FakeSlack()
+    await slack.start()
+    slack.slow(0.7, ["chat.postMessage"])
+    config_dir = _fast_config(tmp_path, backup_after="10m")
+    runbooks = tmp_path / "runbooks"
+    runbooks.mkdir()
+    # 500 steps: a summary and three thread messages, so the post spans several calls.
+    (runbooks / "growth-agg.md").write_text(long_runbook_text(500))
+    first = Bot(slack, config_dir, runbooks)
+    second: Bot | None = None
+    try:
+        async with aiohttp.ClientSession() as session:
+            await first.ready(session)
+            body = command_body(
+                "/runbook", "growth-agg", "U0PRRAO002", response_url=slack.response_url()
+            )
+            async with session.post(
+                first.url + "/slack/events", data=body, headers=signed_headers("secret", body)
+            ) as resp:
+                assert resp.status == 200
+            await _until(lambda: len(slack.of("chat.postMessage")) >= 2, 20)
+            first.proc.send_signal(signal.SIGKILL)  # mid-post: the third call is in flight
+            first.proc.wait(5)
+            second = Bot(slack, config_dir, runbooks)
+            await second.ready(session)
+            # Its lease (10 s) lapses, the next process takes the post over and resumes.
+            await _until(lambda: len(slack.of("chat.postMessage")) >= 4, 30)
+            await asyncio.sleep(2.0)  # a duplicate would have arrived by now
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        await slack.stop()
+    posts = slack.of("chat.postMessage")
+    markers = [p.args["metadata"]["event_payload"]["id"] for p in posts]
+    assert len(posts) == 4, markers
+    assert len(set(markers)) == 4
+    # The killed process's last send had no answer: the next one looked for it in the thread
+    # before posting (and found it, or posted it: either way, once).
+    assert slack.of("conversations.replies")
+    [parent_ts] = [
+        ts
+        for (_, ts), m in slack.messages.items()
+        if (m.get("metadata") or {}).get("event_payload", {}).get("id") == markers[0]
+    ]
+    assert "thread_ts" not in posts[0].args or not posts[0].args["thread_ts"]
+    assert {p.args.get("thread_ts") for p in posts[1:]} == {parent_ts}
+
+
+@needs_real_redis
+async def test_rungs_claimed_by_a_replica_that_died_fire_within_5_s(
+    tmp_path: Path, redis: Redis
+) -> None:
+    slack = FakeSlack()
+    await slack.start()
+    config_dir = _fast_config(tmp_path, backup_after="4s")
+    live = Bot(slack, config_dir)
+    try:
+        async with aiohttp.ClientSession() as session:
+            await live.ready(session)
+            await live.alert(session, _alerts(20, "held"))
+            due = await redis.zrange(keys.ESCALATION_DUE, 0, -1, withscores=True)
+            assert len(due) == 20
+            last_due = max(score for _, score in due)
+            # A replica claims every backup rung at its due time and dies holding them.
+            dead = IncidentStore(redis, timedelta(days=1), Outbox(redis))
+            claimed = await dead.claim_due(datetime.fromtimestamp(last_due, UTC))
+            assert len(claimed) == 20
+            await _until(
+                lambda: len([d for d in _page_dms(slack) if "as Backup" in d[2]]) == 20, 15
+            )
+            fired_by = time.time()
+    finally:
+        live.stop()
+        await slack.stop()
+    assert fired_by - last_due < 5.0, fired_by - last_due
     backups = [d for d in _page_dms(slack) if "as Backup" in d[2]]
     assert len(backups) == len(set(backups)) == 20

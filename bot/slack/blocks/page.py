@@ -49,7 +49,8 @@ def page_title(cfg: TeamConfig, inc: Incident) -> str:
     return f"{icon} {kind} {inc.id} · {inc.severity.value.upper()} · {p.name}"
 
 
-def status_line(cfg: TeamConfig, inc: Incident, now: datetime) -> str:
+def status_line(cfg: TeamConfig, inc: Incident, now: datetime, window_ms: int | None = None) -> str:
+    """`window_ms` is the ack window key's PTTL: the timer as Redis holds it."""
     zone = cfg.zone
     if inc.status is Status.RESOLVED and inc.resolved_at and inc.resolved_by:
         if inc.resolved_by == AUTO:
@@ -74,7 +75,12 @@ def status_line(cfg: TeamConfig, inc: Incident, now: datetime) -> str:
     )
     nxt = inc.next_rung
     if inc.next_at is not None:
-        mins = max(0, int((inc.next_at - now).total_seconds() + 59) // 60)
+        left = (inc.next_at - now).total_seconds()
+        if window_ms is not None and window_ms >= 0:
+            # The key's TTL is the timer; the due index is its durable backstop. They agree
+            # to the millisecond unless the bot's clock and Redis's differ: show the sooner.
+            left = min(left, window_ms / 1000)
+        mins = max(0, int(left + 59) // 60)
         target = (
             f"{nxt.role.label} {cfg.member(nxt.member).mention}"
             if nxt
@@ -104,6 +110,7 @@ def page_message(
     count: int = 1,
     last_value: str | None = None,
     checklist: str | None = None,
+    window_ms: int | None = None,
 ) -> dict[str, Any]:
     title = page_title(cfg, inc)
     facts = [f"*Summary:* {inc.summary}"]
@@ -117,7 +124,7 @@ def page_message(
     facts.append(f"*Opened:* {when(inc.opened_at, cfg.zone)} by {_opener(cfg, inc.opened_by)}")
     if checklist:
         facts.append(f"*Diagnostics:* {checklist}")
-    status = status_line(cfg, inc, now)
+    status = status_line(cfg, inc, now, window_ms)
     blocks: list[Block] = [
         section(f"*{title}*"),
         section("\n".join(facts)),
@@ -173,13 +180,13 @@ def folded_dm_message(cfg: TeamConfig, pages: Sequence[tuple[Incident, str]]) ->
 
 
 def incidents_reply(
-    cfg: TeamConfig, rows: Sequence[tuple[Incident, int, str | None]], now: datetime
+    cfg: TeamConfig, rows: Sequence[tuple[Incident, int, str | None, int | None]], now: datetime
 ) -> Reply:
     if not rows:
         return Reply(text="No open incidents.", blocks=[section("No open incidents. :sunny:")])
     lines = []
-    for inc, count, progress in rows:
-        status = status_line(cfg, inc, now)
+    for inc, count, progress, window_ms in rows:
+        status = status_line(cfg, inc, now, window_ms)
         extra = f" · {count} alerts" if count > 1 else ""
         checklist = f" · checklist {progress}" if progress else ""
         name = cfg.pipeline(inc.pipeline).name

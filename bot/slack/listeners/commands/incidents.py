@@ -13,6 +13,7 @@ async def incidents(deps: Deps, user_id: str, args: str) -> Reply:
             s.incident,
             s.count,
             await deps.checklists.progress_text(s.checklist) if s.checklist else None,
+            s.window_ms,
         )
         for s in await deps.paging.open_incidents()
     ]
