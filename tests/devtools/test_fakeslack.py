@@ -26,7 +26,13 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 def client(fake: FakeSlack, timeout: float = 5.0) -> AsyncWebClient:
     # No retry handlers: each test sees exactly what the fake answered.
-    return AsyncWebClient(base_url=fake.api_url, token="x", timeout=timeout, retry_handlers=[])
+    # slack_sdk types timeout as int, but hands it to aiohttp, which takes seconds as float.
+    return AsyncWebClient(
+        base_url=fake.api_url,
+        token="x",
+        timeout=timeout,  # type: ignore[arg-type]
+        retry_handlers=[],
+    )
 
 
 async def timed(call: Awaitable[object]) -> float:

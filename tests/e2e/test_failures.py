@@ -36,6 +36,7 @@ async def test_slack_5xx_is_retried_by_the_outbox_and_loses_nothing(
     await harness.run_jobs()
     assert harness.slack.failures["chat.postMessage"].times == 0
     assert page_posts(harness) == [] and dms(harness) == []
+    assert harness.deps is not None
     assert await harness.deps.outbox.pending() >= 2  # kept for a retry, not dropped
 
     clock.advance(timedelta(seconds=1))
@@ -69,12 +70,13 @@ async def test_slack_5xx_on_an_escalation_step_is_retried(
     await harness.run_jobs()
     assert [who for who, _ in dms(harness)] == ["PR", "CW"]
     assert thread(harness) == ["No ACK in 10 min: escalated to Backup <@U0CHENWU03>."]
-    assert await harness.deps.outbox.pending() == 0
+    assert harness.deps is not None and await harness.deps.outbox.pending() == 0
 
 
 async def test_slack_429_retry_after_is_honoured_without_holding_anything(
     harness: Harness, clock: FakeClock
 ) -> None:
+    assert harness.deps is not None
     channel = harness.deps.config.pipeline("growth-agg").channel
     harness.slack.fail("chat.postMessage", 429, times=1, retry_after=65, channel=channel)
     await harness.command("/page", PAGE, IDS["AM"])

@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -345,9 +346,9 @@ async def test_rungs_claimed_by_a_replica_that_died_fire_within_5_s(
         async with aiohttp.ClientSession() as session:
             await live.ready(session)
             await live.alert(session, _alerts(20, "held"))
-            due = await redis.zrange(keys.ESCALATION_DUE, 0, -1, withscores=True)
+            due: list[Any] = await redis.zrange(keys.ESCALATION_DUE, 0, -1, withscores=True)
             assert len(due) == 20
-            last_due = max(score for _, score in due)
+            last_due = max(float(score) for _, score in due)
             # A replica claims every backup rung at its due time and dies holding them.
             dead = IncidentStore(redis, timedelta(days=1), Outbox(redis))
             claimed = await dead.claim_due(datetime.fromtimestamp(last_due, UTC))

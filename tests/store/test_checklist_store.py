@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,7 +68,7 @@ async def test_concurrent_clicks_on_different_steps_all_count(store_redis: Redis
     users = [f"U{n}" for n in range(1, 9)]
     await asyncio.gather(
         *(
-            store.update("cl1", lambda r, n=n, u=u: apply_change(r, _tick(n), u, T0))
+            store.update("cl1", functools.partial(_apply, n=n, u=u))
             for n, u in enumerate(users, start=1)
         )
     )
@@ -126,3 +127,7 @@ async def test_a_write_between_read_and_commit_is_merged_not_lost(
     assert result is not None
     assert result.ticks == {5: Tick(by="UOTHER", at=T0), 2: Tick(by="UA", at=T0)}
     assert await store.get("cl1") == result
+
+
+def _apply(r: ChecklistRun, n: int, u: str) -> ChecklistRun:
+    return apply_change(r, _tick(n), u, T0)
