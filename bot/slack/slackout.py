@@ -117,7 +117,13 @@ class SlackOut:
         marks = [marker, *(also or [])]
         since = await self.outbox.inflight_since(marker)
         if since is not None:
-            found = await self._find(marker, channel, thread_ts, since)
+            try:
+                found = await self._find(marker, channel, thread_ts, since)
+            except SlackApiError as exc:
+                # Without the history scopes (or in a channel we cannot read) the check
+                # cannot be made: posting again risks a duplicate, not posting loses it.
+                log.warning("cannot look for notice %s (%s); posting", marker, exc)
+                found = None
             if found is not None:
                 log.info("notice %s was already posted (ts %s): not posting again", marker, found)
                 await self.outbox.clear_inflight(marks)

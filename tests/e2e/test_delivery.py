@@ -190,3 +190,21 @@ async def test_updates_of_one_message_coalesce(paced: Harness, clock: FakeClock)
     updates = paced.slack.of("chat.update")
     assert 1 <= len(updates) <= 3
     assert "*Alerts joined:* 31" in str(updates[-1].args["blocks"])  # the latest state
+
+
+async def test_without_history_scopes_an_unanswered_post_is_sent_again_not_lost(
+    redis: Redis, clock: FakeClock, config: TeamConfig
+) -> None:
+    h = await Harness(
+        redis, clock, config, {"runbooks_dir": ROOT / "no-runbooks", "slack_timeout": 1}
+    ).start()
+    try:
+        h.slack.refuse("conversations.history", "missing_scope", times=10)
+        h.slack.stall("chat.postMessage", 2.0, times=2)
+        await h.command("/page", PAGE, IDS["AM"])
+        clock.advance(timedelta(seconds=2))
+        await h.run_jobs()
+        assert h.deps is not None and await h.deps.outbox.pending() == 0
+        assert len(page_posts(h)) == 2  # the documented cost of a missing scope
+    finally:
+        await h.stop()
