@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -174,6 +174,32 @@ class EscalationPolicy(Strict):
     lead_preference: list[str] | None = None
 
 
+RungName = Literal["primary", "backup", "commander", "lead"]
+SeverityName = Literal["sev1", "sev2", "sev3", "sev4"]
+FULL_LADDER: tuple[RungName, ...] = ("primary", "backup", "commander", "lead")
+
+
+class SeverityRule(Strict):
+    """What a severity implies (policy.toml `[severity.sevN]`)."""
+
+    # The ladder's rungs this severity walks, in order.
+    rungs: list[RungName] = Field(default_factory=lambda: list(FULL_LADDER), min_length=1)
+    # After the last rung: re-page it every repeat_every, repeat_count times (the last to
+    # everyone on the roster).
+    repeats: bool = True
+    # False: a channel notification naming the Primary, nobody paged, no escalation.
+    pages: bool = True
+
+
+def _default_severities() -> dict[SeverityName, SeverityRule]:
+    return {
+        "sev1": SeverityRule(),
+        "sev2": SeverityRule(),
+        "sev3": SeverityRule(rungs=["primary", "backup"], repeats=False),
+        "sev4": SeverityRule(rungs=["primary"], repeats=False, pages=False),
+    }
+
+
 class BusinessHours(Strict):
     start: time = time(9, 0)
     end: time = time(19, 0)
@@ -218,6 +244,16 @@ class SloPolicy(Strict):
 
 class Policy(Strict):
     escalation: EscalationPolicy = EscalationPolicy()
+    severity: dict[SeverityName, SeverityRule] = Field(default_factory=_default_severities)
+
+    @field_validator("severity", mode="after")
+    @classmethod
+    def _every_severity(
+        cls, v: dict[SeverityName, SeverityRule]
+    ) -> dict[SeverityName, SeverityRule]:
+        # A policy.toml that sets one severity keeps the defaults for the others.
+        return {**_default_severities(), **v}
+
     business_hours: BusinessHours = BusinessHours()
     holidays: HolidayPolicy = HolidayPolicy()
     slo: SloPolicy = SloPolicy()

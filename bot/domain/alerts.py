@@ -27,7 +27,8 @@ class Alert(BaseModel):
     pipeline: str
     signal: Signal
     summary: str = Field(min_length=1, max_length=500)
-    severity: Severity = Severity.SEV2
+    # None: the pipeline type decides (investor-facing sev2, experiment-facing sev3).
+    severity: Severity | None = None
     value: float | None = None
     dedupe_key: str | None = Field(default=None, min_length=1, max_length=200)
 
@@ -53,7 +54,7 @@ def _alertmanager(entry: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "pipeline": labels.get("pipeline"),
         "signal": labels.get("signal"),
-        "severity": labels.get("severity", "sev2"),
+        "severity": labels.get("severity"),
         "summary": notes.get("summary") or notes.get("description") or labels.get("alertname"),
         "dedupe_key": labels.get("dedupe_key"),
     }
@@ -126,6 +127,12 @@ def within_slo(alert: Alert, slo: SloPolicy) -> bool | None:
 
 def pages_like_investor(pipeline: Pipeline, cfg: TeamConfig) -> bool:
     return pipeline.investor or bool(pipeline.hard_dependency_of)
+
+
+def default_severity(pipeline: Pipeline) -> Severity:
+    """An alert that names no severity: investor-facing sev2 (the full ladder), experiment-
+    facing sev3 (Primary then Backup, when it pages at all)."""
+    return Severity.SEV2 if pipeline.investor else Severity.SEV3
 
 
 def paging_mode(

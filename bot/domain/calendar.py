@@ -78,6 +78,22 @@ class HolidayCalendar:
             return False
         return hours.start <= local.time() < hours.end
 
+    def next_business_window(
+        self, local: datetime, hours: BusinessHours
+    ) -> tuple[datetime, datetime]:
+        """The business-hours window in force at `local` (in the team's zone), or the next
+        one: (start, end). At most a year ahead; a calendar with no business day in a year
+        is a configuration error."""
+        day = local.date()
+        for _ in range(366):
+            if self.is_business_day(day, hours):
+                start = datetime.combine(day, hours.start, tzinfo=local.tzinfo)
+                end = datetime.combine(day, hours.end, tzinfo=local.tzinfo)
+                if local < end:
+                    return start, end
+            day += timedelta(days=1)
+        raise ValueError("no business day within a year: check [business_hours]")
+
     def add_business_days(self, start: date, n: int, hours: BusinessHours) -> date:
         """The n-th business day after `start` (RCA due dates: 5 business days)."""
         day, left = start, n

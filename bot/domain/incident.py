@@ -1,20 +1,32 @@
 """The escalation state machine: pure transitions over an Incident, each returning the
 notices to send. Storage makes a transition atomic; delivery turns notices into Slack calls.
 
-Steps follow the ladder (primary → backup → incident commander → lead). Step n+1 fires
-`delays[n]` after step n (backup_after, commander_after, lead_after); after the last step
-the last person is re-notified every `repeat_every`, `repeat_count` times, and then the
-incident says plainly that escalation has run out. An ACK or a resolve stops everything.
+An incident walks its severity's rungs (by default primary → backup → incident commander →
+lead). **Who** holds a rung is resolved when the rung fires, from the schedule at that
+instant (the caller passes the ladder resolved at `now`), never frozen at page time. When
+the schedule changes under an unACKed incident (the Monday handover, a holiday exchange, a
+swap), `advance` runs at that boundary too: whoever now holds a rung already reached
+inherits it ("you inherit INC-7"), and whoever left one is told they are off the hook.
+
+Rung n+1 fires after the delay of its role (backup_after, commander_after, lead_after); an
+empty rung (no commander when the secondary owner is already Primary or Backup) is skipped
+and the next one comes after the skipped rung's delay. After the last rung, if the severity
+repeats, the last rung is paged again every `repeat_every`, and the `repeat_count`-th time
+every engineer on the roster is paged; then the incident says plainly that escalation has
+run out. A rung whose people cannot be reached is said so in the thread and the next rung
+fires at once. An ACK or a resolve stops everything.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from bot.config.models import EscalationPolicy
+from bot.config.models import FULL_LADDER, EscalationPolicy, RungName
+from bot.domain.durations import human_duration
 from bot.domain.notices import (
     IncidentChecklist,
     Notice,
@@ -23,7 +35,7 @@ from bot.domain.notices import (
     PageUpdate,
     ThreadReply,
 )
-from bot.domain.schedule import Rung
+from bot.domain.schedule import LadderRole, Rung
 
 
 class Severity(StrEnum):
@@ -53,6 +65,16 @@ class Mode(StrEnum):
     BEST_EFFORT = "best_effort"  # experiment pipeline out of hours: noted, nobody paged
 
 
+class Paged(BaseModel):
+    """Someone reached for this incident: at which rung, and when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member: str
+    level: int
+    at: datetime
+
+
 class Incident(BaseModel):
     id: str
     pipeline: str
@@ -64,12 +86,19 @@ class Incident(BaseModel):
     opened_at: datetime
     opened_by: str  # initials, or "alert"
     status: Status = Status.TRIGGERED
+    # The rungs this severity walks, and whether the last one repeats (from policy.toml).
+    rungs: list[RungName] = Field(default_factory=lambda: list(FULL_LADDER))
+    repeat: bool = True
+    # The ladder as last resolved from the schedule; refreshed at every rung and boundary.
     ladder: list[Rung] = Field(default_factory=list)
-    step: int = 0  # index into ladder of the person paged last
+    level: int = 0  # index into `rungs` of the rung reached last
+    paged: list[Paged] = Field(default_factory=list)
+    unreachable: dict[str, str] = Field(default_factory=dict)  # member → why
     repeats: int = 0
     exhausted: bool = False
-    next_at: datetime | None = None
-    stepped_at: datetime | None = None  # when the person paged last was paged
+    next_at: datetime | None = None  # the next rung (or, for a notification, auto-close)
+    check_at: datetime | None = None  # the next schedule change while unACKed
+    stepped_at: datetime | None = None  # when the rung reached last was reached
     acked_by: str | None = None
     acked_at: datetime | None = None
     resolved_by: str | None = None
@@ -80,48 +109,59 @@ class Incident(BaseModel):
         return self.status is not Status.RESOLVED
 
     @property
-    def paged(self) -> Rung | None:
-        return self.ladder[self.step] if self.ladder else None
+    def due(self) -> datetime | None:
+        """When the escalation timer must run next: a rung or a schedule change."""
+        times = [t for t in (self.next_at, self.check_at) if t is not None]
+        return min(times) if times else None
+
+    def rungs_at(self, level: int) -> list[Rung]:
+        if not 0 <= level < len(self.rungs):
+            return []
+        role = LadderRole(self.rungs[level])
+        return [r for r in self.ladder if r.role is role]
 
     @property
-    def next_rung(self) -> Rung | None:
-        return self.ladder[self.step + 1] if self.step + 1 < len(self.ladder) else None
+    def current(self) -> list[Rung]:
+        return self.rungs_at(self.level) if self.mode is Mode.PAGE else []
+
+    @property
+    def upcoming(self) -> list[Rung]:
+        """Who the next rung reaches if nobody ACKs (empty after the last rung)."""
+        level = _next_level(self, self.level)
+        return [] if level is None else self.rungs_at(level)
 
 
 class TransitionError(ValueError):
     """A transition that does not apply (already ACKed, resolved, …); the message says why."""
 
 
-def _delay(policy: EscalationPolicy, step: int) -> timedelta:
-    delays = [policy.backup_after, policy.commander_after, policy.lead_after]
-    return delays[min(step, len(delays) - 1)]
-
-
 AUTO = "auto"  # resolved_by for a notification that closed by itself
 RAN_OUT = "Automatic escalation has run out; {id} stays open until someone ACKs or resolves it."
+DELAY_OF: dict[str, str] = {
+    "backup": "backup_after",
+    "commander": "commander_after",
+    "lead": "lead_after",
+}
 
 
-def _schedule_next(inc: Incident, now: datetime, policy: EscalationPolicy) -> str:
-    """Set when `inc` (just paged at its current step) escalates next; returns a sentence to
-    add to the thread when there is no next time, so escalation never stops silently."""
-    if inc.next_rung is not None:
-        inc.next_at = now + _delay(policy, inc.step)
-        return ""
-    if policy.repeat_count:
-        inc.next_at = now + policy.repeat_every
-        return ""
-    inc.next_at = None
-    inc.exhausted = True
-    return " " + RAN_OUT.format(id=inc.id)
+def _mention_all(rungs: list[Rung]) -> str:
+    return " and ".join(f"{{{r.member}}}" for r in rungs)
 
 
-def _minutes(delta: timedelta) -> str:
-    secs = int(delta.total_seconds())
-    if secs % 60:
-        return f"{secs} s"
-    if secs >= 3600 and not secs % 3600:
-        return f"{secs // 3600} h"
-    return f"{secs // 60} min"
+def _label(inc: Incident, level: int) -> str:
+    return LadderRole(inc.rungs[level]).label
+
+
+def _next_level(inc: Incident, level: int) -> int | None:
+    for n in range(level + 1, len(inc.rungs)):
+        if inc.rungs_at(n):
+            return n
+    return None
+
+
+def _delay(policy: EscalationPolicy, role: str) -> timedelta:
+    delay: timedelta = getattr(policy, DELAY_OF.get(role, "lead_after"))
+    return delay
 
 
 def open_incident(
@@ -138,7 +178,16 @@ def open_incident(
     opened_by: str,
     policy: EscalationPolicy,
     checklist: bool,
+    rungs: list[RungName] | None = None,
+    repeat: bool = True,
+    boundary: datetime | None = None,
+    unreachable: Mapping[str, str] | None = None,
+    close_at: datetime | None = None,
 ) -> tuple[Incident, list[Notice]]:
+    """Open an incident at `now`, reaching its first rung at once when it pages.
+
+    `boundary` is the next schedule change (the ladder is re-resolved there while unACKed);
+    `close_at` when a notification closes by itself (default: notify_autoclose from now)."""
     inc = Incident(
         id=id,
         pipeline=pipeline,
@@ -149,106 +198,297 @@ def open_incident(
         mode=mode,
         opened_at=now,
         opened_by=opened_by,
-        ladder=ladder if mode is Mode.PAGE else [],
+        rungs=list(rungs or FULL_LADDER),
+        repeat=repeat,
+        ladder=list(ladder),
         stepped_at=now,
     )
     notices: list[Notice] = [PagePost(incident=id)]
     if mode is not Mode.PAGE:
         # Notifications page nobody, so nobody may come to resolve them: they close by
         # themselves, which also frees their dedupe key for the next alert.
-        inc.next_at = now + policy.notify_autoclose
-    if mode is Mode.PAGE and inc.ladder:
-        first = inc.ladder[0]
-        _schedule_next(inc, now, policy)
-        notices.append(
-            PageDM(
-                incident=id,
-                member=first.member,
-                text=f"You are paged as {first.role.label}.",
-            )
-        )
+        inc.next_at = close_at or now + policy.notify_autoclose
+    else:
+        inc.check_at = boundary
+        notices += _reach(inc, 0, now, "You are paged as {role}.", unreachable or {})
+        notices += _schedule_after_reach(inc, now, policy)
     if checklist:
         notices.append(IncidentChecklist(incident=id))
     return inc, notices
 
 
-def fire_due(
-    inc: Incident, now: datetime, policy: EscalationPolicy, forced_by: str | None = None
+def _reach(
+    inc: Incident, level: int, now: datetime, why: str, unreachable: Mapping[str, str]
+) -> list[Notice]:
+    """Page the people of rung `level` not yet reached at that rung; a person who cannot be
+    reached is named in the thread instead. Mutates `inc`."""
+    inc.level = level
+    inc.stepped_at = now
+    out: list[Notice] = []
+    done = {(p.member, p.level) for p in inc.paged}
+    for rung in inc.rungs_at(level):
+        if (rung.member, level) in done:
+            continue  # nobody is paged twice for the same rung
+        inc.paged.append(Paged(member=rung.member, level=level, at=now))
+        reason = unreachable.get(rung.member) or inc.unreachable.get(rung.member)
+        if reason:
+            inc.unreachable[rung.member] = reason
+            out.append(
+                ThreadReply(
+                    incident=inc.id,
+                    text=f"Could not reach {rung.role.label} {{{rung.member}}}: {reason}.",
+                )
+            )
+            continue
+        out.append(
+            PageDM(incident=inc.id, member=rung.member, text=why.format(role=rung.role.label))
+        )
+    return out
+
+
+def _all_unreachable(inc: Incident, level: int) -> bool:
+    people = inc.rungs_at(level)
+    return bool(people) and all(r.member in inc.unreachable for r in people)
+
+
+def _schedule_after_reach(inc: Incident, now: datetime, policy: EscalationPolicy) -> list[Notice]:
+    """Set when the incident escalates next after reaching its current rung; a sentence for
+    the thread when there is no next time, so escalation never stops silently."""
+    nxt = _next_level(inc, inc.level)
+    if _all_unreachable(inc, inc.level) and (nxt is not None or inc.repeat):
+        inc.next_at = now  # nobody to wait for: the next rung fires at once
+        return []
+    if nxt is not None:
+        # A skipped (empty) rung's delay still counts: the first rung after this one sets it.
+        inc.next_at = now + _delay(policy, inc.rungs[inc.level + 1])
+        return []
+    if inc.repeat and policy.repeat_count:
+        inc.next_at = now + policy.repeat_every
+        return []
+    inc.next_at = None
+    inc.exhausted = True
+    return [ThreadReply(incident=inc.id, text=RAN_OUT.format(id=inc.id))]
+
+
+def advance(
+    inc: Incident,
+    now: datetime,
+    policy: EscalationPolicy,
+    ladder: list[Rung],
+    *,
+    boundary: datetime | None = None,
+    change: str = "",
+    roster: list[str] | None = None,
+    unreachable: Mapping[str, str] | None = None,
+    forced_by: str | None = None,
 ) -> tuple[Incident, list[Notice]]:
-    """Move to the next step (or the next repeat) if it is due, or at once if `forced_by`."""
+    """What is due at `now`: follow a schedule change, fire the next rung, or both.
+
+    `ladder` is the ladder resolved at `now`; `boundary` the next schedule change; `change`
+    says why the schedule is as it is (e.g. "rotation week 6 of 8"); `roster` is everyone
+    the final page reaches. With `forced_by` the next rung fires at once (Escalate now).
+    """
     if inc.status is not Status.TRIGGERED:
         raise TransitionError(f"{inc.id} is {inc.status.value}: nothing to escalate")
-    if forced_by is None and (inc.next_at is None or inc.next_at > now):
+    due = inc.due
+    if forced_by is None and (due is None or due > now):
         raise TransitionError(f"{inc.id} has no step due")
     if inc.mode is not Mode.PAGE:
         if forced_by is not None:
             raise TransitionError(f"{inc.id} is a notification: it has no ladder to escalate")
         closed, notices = resolve(inc, AUTO, now)
+        waited = human_duration(now - inc.opened_at)
         return closed, [
-            ThreadReply(
-                incident=inc.id,
-                text=f"Closed automatically after {_minutes(policy.notify_autoclose)}.",
-            ),
+            ThreadReply(incident=inc.id, text=f"Closed automatically after {waited}."),
             *[n for n in notices if isinstance(n, PageUpdate)],
         ]
     new = inc.model_copy(deep=True)
-    new.stepped_at = now
+    unreachable = unreachable or {}
+    notices = _follow(new, ladder, now, change, unreachable)
+    new.check_at = boundary
+    if forced_by is not None or (new.next_at is not None and new.next_at <= now):
+        notices += _escalate(new, now, policy, roster or [], unreachable, forced_by)
+    return new, [*notices, PageUpdate(incident=inc.id)]
+
+
+def _follow(
+    inc: Incident, ladder: list[Rung], now: datetime, change: str, unreachable: Mapping[str, str]
+) -> list[Notice]:
+    """The schedule changed under the incident: whoever now holds a rung already reached
+    inherits it; whoever left one is off the hook. Mutates `inc`."""
+    old = inc.model_copy(deep=True)
+    inc.ladder = list(ladder)
+    out: list[Notice] = []
+    age = human_duration(now - inc.opened_at)
+    why = f" ({change})" if change else ""
+    reached_before = {p.member for p in old.paged}
+    for level in range(inc.level + 1):
+        before = {r.member for r in old.rungs_at(level)}
+        after = {r.member for r in inc.rungs_at(level)}
+        if before == after:
+            continue
+        label = _label(inc, level)
+        gone, came = sorted(before - after), sorted(after - before)
+        names = " and ".join(f"{{{m}}}" for m in came) or "nobody"
+        out.append(
+            ThreadReply(
+                incident=inc.id,
+                text=f"The schedule changed{why}: {label} is now {names}, and {inc.id} is "
+                f"still not ACKed.",
+            )
+        )
+        for member in came:
+            if member in reached_before:
+                continue  # already paged for this incident: the thread tells them
+            out += _reach_one(
+                inc,
+                level,
+                member,
+                now,
+                f"You inherit {inc.id} as {label}: open {age}, not ACKed{why}.",
+                unreachable,
+            )
+        still = {r.member for lvl in range(inc.level + 1) for r in inc.rungs_at(lvl)}
+        for member in gone:
+            if member not in still and member in reached_before:
+                out.append(
+                    PageDM(
+                        incident=inc.id,
+                        member=member,
+                        text=f"You are off the hook for {inc.id}: {names} is {label} now{why}.",
+                    )
+                )
+    return out
+
+
+def _reach_one(
+    inc: Incident,
+    level: int,
+    member: str,
+    now: datetime,
+    text: str,
+    unreachable: Mapping[str, str],
+) -> list[Notice]:
+    inc.paged.append(Paged(member=member, level=level, at=now))
+    reason = unreachable.get(member)
+    if reason:
+        inc.unreachable[member] = reason
+        return [ThreadReply(incident=inc.id, text=f"Could not reach {{{member}}}: {reason}.")]
+    return [PageDM(incident=inc.id, member=member, text=text)]
+
+
+def _escalate(
+    inc: Incident,
+    now: datetime,
+    policy: EscalationPolicy,
+    roster: list[str],
+    unreachable: Mapping[str, str],
+    forced_by: str | None,
+) -> list[Notice]:
     waited = now - (inc.stepped_at or inc.opened_at)
-    why = f"Escalated now by {forced_by}" if forced_by else f"No ACK in {_minutes(waited)}"
-    nxt = inc.next_rung
-    if nxt is not None:
-        new.step += 1
-        ran_out = _schedule_next(new, now, policy)
-        text = f"{why}: escalated to {nxt.role.label} {{{nxt.member}}}.{ran_out}"
-        return new, [
-            PageDM(
+    why = f"Escalated now by {forced_by}" if forced_by else f"No ACK in {human_duration(waited)}"
+    out: list[Notice] = []
+    # A rung nobody could be reached on passes straight to the next: loop, bounded by rungs.
+    for _ in range(len(inc.rungs) + 1):
+        nxt = _next_level(inc, inc.level)
+        if nxt is not None:
+            label = _label(inc, nxt)
+            reached = _reach(inc, nxt, now, f"You are paged as {{role}}. {why}.", unreachable)
+            out.append(
+                ThreadReply(
+                    incident=inc.id,
+                    text=f"{why}: escalated to {label} {_mention_all(inc.rungs_at(nxt))}.",
+                )
+            )
+            out += reached
+            out += _schedule_after_reach(inc, now, policy)
+        else:
+            out += _repeat(inc, now, policy, roster, why, unreachable)
+        if not (inc.next_at == now and not inc.exhausted):
+            break
+        why = "Nobody on the previous rung could be reached"
+    return out
+
+
+def _repeat(
+    inc: Incident,
+    now: datetime,
+    policy: EscalationPolicy,
+    roster: list[str],
+    why: str,
+    unreachable: Mapping[str, str],
+) -> list[Notice]:
+    last = inc.rungs_at(inc.level)
+    if not inc.repeat or not policy.repeat_count or inc.repeats >= policy.repeat_count:
+        if inc.exhausted:
+            raise TransitionError(f"{inc.id}: escalation has run out")
+        inc.exhausted, inc.next_at = True, None
+        return [ThreadReply(incident=inc.id, text=f"{why}. {RAN_OUT.format(id=inc.id)}")]
+    inc.repeats += 1
+    inc.stepped_at = now
+    count = f"repeat {inc.repeats} of {policy.repeat_count}"
+    known = {**inc.unreachable, **unreachable}
+    if inc.repeats < policy.repeat_count:
+        inc.next_at = now + policy.repeat_every
+        label = _label(inc, inc.level)
+        return [
+            ThreadReply(
                 incident=inc.id,
-                member=nxt.member,
-                text=f"You are paged as {nxt.role.label}. {why}.",
+                text=f"{why}: paging {label} {_mention_all(last)} again ({count}).",
             ),
-            ThreadReply(incident=inc.id, text=text),
-            PageUpdate(incident=inc.id),
+            *[
+                PageDM(
+                    incident=inc.id,
+                    member=r.member,
+                    text=f"Still no ACK: you are paged again ({count}).",
+                )
+                for r in last
+                if r.member not in known
+            ],
         ]
-    last = inc.paged
-    if last is None or inc.repeats >= policy.repeat_count:
-        raise TransitionError(f"{inc.id}: escalation has run out")
-    new.repeats += 1
-    if new.repeats < policy.repeat_count:
-        new.next_at = now + policy.repeat_every
-        text = (
-            f"{why}: paging {last.role.label} {{{last.member}}} again "
-            f"(repeat {new.repeats} of {policy.repeat_count})."
-        )
-        notices = [
-            PageDM(
-                incident=inc.id,
-                member=last.member,
-                text=(
-                    f"Still no ACK: you are paged again "
-                    f"(repeat {new.repeats} of {policy.repeat_count})."
-                ),
-            )
-        ]
-    else:
-        new.next_at = None
-        new.exhausted = True
-        text = (
-            f"{why}: final page (repeat {new.repeats} of {policy.repeat_count}) to everyone on "
-            f"the ladder. {RAN_OUT.format(id=inc.id)}"
-        )
-        notices = [
-            PageDM(
-                incident=inc.id,
-                member=r.member,
-                text="Final page: still not acknowledged.",
-            )
-            for r in inc.ladder
-        ]
-    return new, [
-        *notices,
-        ThreadReply(incident=inc.id, text=text),
-        PageUpdate(incident=inc.id),
+    inc.next_at = None
+    inc.exhausted = True
+    everyone = roster or sorted({r.member for r in inc.ladder})
+    return [
+        ThreadReply(
+            incident=inc.id,
+            text=f"{why}: final page ({count}) to every engineer on the roster. "
+            + RAN_OUT.format(id=inc.id),
+        ),
+        *[
+            PageDM(incident=inc.id, member=m, text="Final page: still not acknowledged.")
+            for m in everyone
+            if m not in known
+        ],
     ]
+
+
+def recheck_at(inc: Incident, at: datetime) -> tuple[Incident, list[Notice]]:
+    """The schedule will change at `at` (a swap was approved or cancelled): look at the
+    ladder again then, if that is before the next look already planned."""
+    if inc.status is not Status.TRIGGERED or inc.mode is not Mode.PAGE:
+        raise TransitionError(f"{inc.id}: not paging")
+    if inc.check_at is not None and inc.check_at <= at:
+        raise TransitionError(f"{inc.id}: already looks again by then")
+    return inc.model_copy(update={"check_at": at}), []
+
+
+def mark_unreachable(
+    inc: Incident, member: str, reason: str, now: datetime
+) -> tuple[Incident, list[Notice]]:
+    """Slack refused a page DM (user_not_found, account_inactive, …): say so, and if nobody
+    on the current rung can be reached, fire the next rung at once."""
+    if inc.status is not Status.TRIGGERED or member in inc.unreachable:
+        raise TransitionError(f"{inc.id}: nothing to do")
+    new = inc.model_copy(deep=True)
+    new.unreachable[member] = reason
+    out: list[Notice] = [
+        ThreadReply(incident=inc.id, text=f"Could not reach {{{member}}}: {reason}.")
+    ]
+    on_current = member in {r.member for r in new.current}
+    if on_current and _all_unreachable(new, new.level) and not new.exhausted:
+        new.next_at = now
+    return new, out
 
 
 def acknowledge(inc: Incident, who: str, now: datetime) -> tuple[Incident, list[Notice]]:
@@ -257,19 +497,28 @@ def acknowledge(inc: Incident, who: str, now: datetime) -> tuple[Incident, list[
     if inc.status is Status.RESOLVED:
         raise TransitionError(f"{inc.id} is already resolved")
     new = inc.model_copy(
-        update={"status": Status.ACKNOWLEDGED, "acked_by": who, "acked_at": now, "next_at": None}
+        update={
+            "status": Status.ACKNOWLEDGED,
+            "acked_by": who,
+            "acked_at": now,
+            "next_at": None,
+            "check_at": None,
+        }
     )
-    text = f"Acknowledged by {{{who}}}, {_minutes(now - inc.opened_at)} after the page."
-    return new, [
-        ThreadReply(incident=inc.id, text=text),
-        PageUpdate(incident=inc.id),
-    ]
+    text = f"Acknowledged by {{{who}}}, {human_duration(now - inc.opened_at)} after the page."
+    return new, [ThreadReply(incident=inc.id, text=text), PageUpdate(incident=inc.id)]
 
 
 def resolve(inc: Incident, who: str, now: datetime) -> tuple[Incident, list[Notice]]:
     if inc.status is Status.RESOLVED:
         raise TransitionError(f"{inc.id} is already resolved")
-    update = {"status": Status.RESOLVED, "resolved_by": who, "resolved_at": now, "next_at": None}
+    update = {
+        "status": Status.RESOLVED,
+        "resolved_by": who,
+        "resolved_at": now,
+        "next_at": None,
+        "check_at": None,
+    }
     new = inc.model_copy(update=update)
     return new, [
         ThreadReply(incident=inc.id, text=f"Resolved by {{{who}}}."),

@@ -86,6 +86,12 @@ class ThreadReply(_Notice):
     incident: str
     text: str
 
+    @property
+    def fold_group(self) -> str | None:
+        # Not folded into one message, but sent one after another in the order they were
+        # queued: a thread read out of order tells the wrong story.
+        return f"thread:{self.incident}"
+
 
 class PageUpdate(_Notice):
     """Redraw the page message from the incident's current state."""

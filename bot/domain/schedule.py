@@ -230,32 +230,37 @@ def segments(
 def ladder(cfg: TeamConfig, seg: Segment, pipeline: Pipeline | None = None) -> list[Rung]:
     """The escalation ladder (policy: "Escalation Ladder (Sev-1)") for a segment.
 
-    Incident commander: the pipeline's secondary owner unless already on the ladder, else its
-    primary owner unless already on it, else no commander step. Data platform lead: the first
-    engineer in `policy.escalation.lead_preference` (default: roster order) not on the ladder.
+    Incident commander: "the secondary owner of the impacted pipeline if not already paged":
+    when the secondary owner is Primary or Backup, there is no commander rung. Data platform
+    lead: "whoever is not Primary/Backup that week", so every engineer not on the ladder
+    (two when the commander rung is empty), unless `policy.escalation.lead_preference`
+    names the one to prefer.
     """
     rungs = [
         Rung(role=LadderRole.PRIMARY, member=seg.primary, reason="Primary on call"),
         Rung(role=LadderRole.BACKUP, member=seg.backup, reason="Backup on call"),
     ]
     taken = {seg.primary, seg.backup}
-    if pipeline is not None:
-        for owner, label in ((pipeline.secondary, "secondary"), (pipeline.primary, "primary")):
-            if owner not in taken:
-                rungs.append(
-                    Rung(
-                        role=LadderRole.COMMANDER,
-                        member=owner,
-                        reason=f"{label} owner of {pipeline.name}",
-                    )
-                )
-                taken.add(owner)
-                break
-    order = cfg.policy.escalation.lead_preference or [m.initials for m in cfg.members]
-    lead = next((who for who in order if who not in taken), None)
-    if lead is not None:
+    if pipeline is not None and pipeline.secondary not in taken:
         rungs.append(
-            Rung(role=LadderRole.LEAD, member=lead, reason="not Primary or Backup this week")
+            Rung(
+                role=LadderRole.COMMANDER,
+                member=pipeline.secondary,
+                reason=f"secondary owner of {pipeline.name}",
+            )
+        )
+        taken.add(pipeline.secondary)
+    free = [m.initials for m in cfg.members if m.initials not in taken]
+    preference = cfg.policy.escalation.lead_preference
+    if preference:
+        free = [who for who in preference if who not in taken][:1]
+    for who in free:
+        rungs.append(
+            Rung(
+                role=LadderRole.LEAD,
+                member=who,
+                reason=f"neither Primary nor Backup now ({seg.primary}/{seg.backup})",
+            )
         )
     return rungs
 

@@ -6,6 +6,7 @@ on a lost race the incident is re-read and the transition recomputed (or refused
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,11 +14,11 @@ from datetime import datetime
 
 from bot.config.models import Pipeline, TeamConfig
 from bot.domain import incident as sm
-from bot.domain.alerts import Alert, paging_mode, within_slo
+from bot.domain.alerts import Alert, default_severity, paging_mode, within_slo
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.incident import Incident, Mode, Severity, TransitionError
 from bot.domain.notices import Notice
-from bot.domain.schedule import Rung
+from bot.domain.schedule import BeforeRotation, Rung
 from bot.services.schedule import ScheduleService
 from bot.store.incidents import IncidentStore, Stored
 
@@ -55,6 +56,18 @@ class PagingService:
         self.checklists = checklists
         self.policy = config.policy.escalation
 
+    def unreachable(self) -> dict[str, str]:
+        """Members no page can reach, known from the configuration alone."""
+        return {
+            m.initials: "no Slack ID in schedules/team.toml"
+            for m in self.config.members
+            if not m.slack_id
+        }
+
+    @property
+    def roster(self) -> list[str]:
+        return [m.initials for m in self.config.members]
+
     async def _open(
         self,
         pipeline: Pipeline,
@@ -67,9 +80,25 @@ class PagingService:
         now: datetime,
         value: float | None = None,
     ) -> tuple[bool, str]:
+        rule = self.config.policy.severity[severity.value]
         ladder: list[Rung] = []
+        boundary = None
         if mode is Mode.PAGE:
-            _, ladder = await self.schedule.ladder(now, pipeline)
+            seg, ladder = await self.schedule.ladder(now, pipeline)
+            boundary = seg.end
+            if not rule.pages:
+                # This severity only notifies: the channel hears of it, for the Primary.
+                mode = Mode.NOTIFY
+                ladder = ladder[:1]
+        close_at = None
+        if mode is Mode.BEST_EFFORT:
+            # Out of hours nobody may look before the next business day: stay open through
+            # that day's business hours, not just `notify_autoclose`.
+            local = now.astimezone(self.config.zone)
+            _, window_end = self.calendar.next_business_window(
+                local, self.config.policy.business_hours
+            )
+            close_at = max(now + self.policy.notify_autoclose, window_end)
         inc, notices = sm.open_incident(
             id="pending",
             pipeline=pipeline.slug,
@@ -83,6 +112,11 @@ class PagingService:
             opened_by=opened_by,
             policy=self.policy,
             checklist=self.checklists,
+            rungs=list(rule.rungs),
+            repeat=rule.repeats,
+            boundary=boundary,
+            unreachable=self.unreachable(),
+            close_at=close_at,
         )
         created, incident_id = await self.store.open_or_join(inc, notices, now, value)
         self.wake()
@@ -110,7 +144,7 @@ class PagingService:
         key = alert.key() if mode is Mode.PAGE else f"{alert.key()}:{mode.value}"
         created, incident_id = await self._open(
             pipeline,
-            alert.severity,
+            alert.severity or default_severity(pipeline),
             alert.summary,
             alert.signal,
             key,
@@ -141,15 +175,60 @@ class PagingService:
         return await self.apply(incident_id, lambda i: sm.resolve(i, who, now), now)
 
     async def escalate(self, incident_id: str, who: str, now: datetime) -> Incident:
-        return await self.apply(
-            incident_id, lambda i: sm.fire_due(i, now, self.policy, forced_by=who), now
-        )
+        return (await self._advance(incident_id, now, forced_by=who))[0]
+
+    async def schedule_changes_at(self, at: datetime, now: datetime) -> None:
+        """A swap was approved or cancelled: every unACKed page looks at its ladder again at
+        `at`, so whoever the swap puts in or out of a role hears of it then."""
+        for stored in await self.open_incidents():
+            with contextlib.suppress(TransitionError):
+                await self.apply(stored.incident.id, lambda i: sm.recheck_at(i, at), now)
+
+    async def unreachable_member(
+        self, incident_id: str, member: str, reason: str, now: datetime
+    ) -> None:
+        """Delivery could not reach `member` (Slack refused the DM): the thread says so, and
+        the next rung fires at once when nobody on the current one can be reached."""
+        with contextlib.suppress(TransitionError):
+            await self.apply(
+                incident_id, lambda i: sm.mark_unreachable(i, member, reason, now), now
+            )
+
+    async def _advance(
+        self, incident_id: str, now: datetime, forced_by: str | None = None
+    ) -> tuple[Incident, datetime]:
+        """Apply what is due (a rung, a schedule change), with the ladder resolved at `now`.
+        Returns the incident after, and when the work was due."""
+        stored = await self.store.get(incident_id)
+        if stored is None:
+            raise TransitionError(f"No incident {incident_id}")
+        pipeline = self.config.pipeline(stored.incident.pipeline)
+        seg, ladder = await self.schedule.ladder(now, pipeline)
+        seen: list[datetime] = []
+
+        def step(inc: Incident) -> tuple[Incident, list[Notice]]:
+            seen.append(inc.due or now)
+            return sm.advance(
+                inc,
+                now,
+                self.policy,
+                ladder,
+                boundary=seg.end,
+                change=seg.reasons[-1],
+                roster=self.roster,
+                unreachable=self.unreachable(),
+                forced_by=forced_by,
+            )
+
+        after = await self.apply(incident_id, step, now)
+        return after, seen[-1]
 
     async def tick(self, now: datetime) -> list[tuple[str, datetime]]:
-        """Fire every step that is due; safe to run in many processes at once.
+        """Do everything that is due (rungs, schedule changes); safe to run in many
+        processes at once.
 
-        Returns (incident id, when that step was due) for each step this call fired, so
-        callers can measure lateness.
+        Returns (incident id, when that work was due) for each transition this call made,
+        so callers can measure lateness.
         """
         fired: list[tuple[str, datetime]] = []
         for _ in range(MAX_ROUNDS):
@@ -157,18 +236,10 @@ class PagingService:
             if not due:
                 break
             for incident_id in due:
-                seen: list[datetime] = []
-
-                def step(
-                    inc: Incident, seen: list[datetime] = seen
-                ) -> tuple[Incident, list[Notice]]:
-                    seen.append(inc.next_at or now)
-                    return sm.fire_due(inc, now, self.policy)
-
                 try:
-                    await self.apply(incident_id, step, now)
-                    fired.append((incident_id, seen[-1]))
-                except TransitionError:
+                    _, at = await self._advance(incident_id, now)
+                    fired.append((incident_id, at))
+                except (TransitionError, BeforeRotation):
                     # ACKed, resolved or rescheduled meanwhile: put the index right.
                     await self._reindex(incident_id)
         return fired
@@ -178,7 +249,7 @@ class PagingService:
         inc = stored.incident if stored else None
         await self.store.reschedule(
             incident_id,
-            inc.next_at if inc and inc.open and inc.status is sm.Status.TRIGGERED else None,
+            inc.due if inc and inc.open and inc.status is sm.Status.TRIGGERED else None,
         )
 
     async def stored(self, incident_id: str) -> Stored | None:

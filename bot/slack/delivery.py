@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.config.models import TeamConfig
-from bot.domain.notices import PageDM
+from bot.domain.notices import PageDM, ThreadReply
 from bot.services.checklists import ChecklistService
 from bot.services.paging import PagingService
 from bot.services.swaps import SwapService
@@ -168,7 +168,8 @@ class DeliveryPool:
     @staticmethod
     def batches(claimed: list[Claimed]) -> list[list[Claimed]]:
         """One batch per notice, except that page DMs for the same person claimed together
-        form one batch: they go out as one DM, not one each behind the pace."""
+        form one batch (they go out as one DM, not one each behind the pace), and so do the
+        replies in one thread (sent in order)."""
         out: list[list[Claimed]] = []
         groups: dict[str, list[Claimed]] = {}
         for c in claimed:
@@ -195,6 +196,10 @@ class DeliveryPool:
             if notice is None:
                 log.error("notice %s no longer parses; parking it", claimed.id)
                 await self.outbox.failed(claimed, self.clock.now(), RETRY_BASE)
+                return
+            if isinstance(notice, ThreadReply):
+                for c in sorted(group, key=lambda c: c.id):
+                    await self._send([c], c.notice, [])
                 return
             folded = [c.notice for c in group[1:] if isinstance(c.notice, PageDM)]
             if isinstance(notice, PageDM) and len(group) < FOLD_LIMIT:

@@ -53,6 +53,12 @@ from bot.store.incidents import Stored
 log = logging.getLogger(__name__)
 
 
+# Slack's answers to a DM that mean this person cannot be paged this way.
+UNREACHABLE = frozenset(
+    {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "not_allowed"}
+)
+
+
 class NotReady(Exception):
     """The notice depends on a message not yet posted (the page); try again shortly.
     `on` names what it waits for, as `posts_for` names what a notice posts."""
@@ -180,9 +186,10 @@ class Senders:
         if not live:
             return
         if not member.slack_id:
+            # The transition already said so in the thread (no Slack ID is known from the
+            # configuration); nothing to send.
             log.warning("cannot page %s: no slack_id in team.toml", member.initials)
             return
-        channel = await self.out.dm_channel(member.slack_id)
         if len(live) == 1:
             n, stored = live[0]
             where = self.config.pipeline(stored.incident.pipeline).channel
@@ -190,7 +197,19 @@ class Senders:
         else:
             body = folded_dm_message(self.config, [(s.incident, n.text) for n, s in live])
         ids = [n.id for n, _ in live]
-        await self.out.post_once(ids[0], channel, also=ids[1:], **body)
+        try:
+            channel = await self.out.dm_channel(member.slack_id)
+            await self.out.post_once(ids[0], channel, also=ids[1:], **body)
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", ""))
+            if code not in UNREACHABLE:
+                raise
+            # No silent miss: each incident's thread names who could not be reached, and
+            # its next rung fires at once when nobody else on this one can be.
+            for _, stored in live:
+                await self.paging.unreachable_member(
+                    stored.incident.id, member.initials, f"Slack says `{code}`", now
+                )
 
     # --- checklists -------------------------------------------------------------------------
 

@@ -75,7 +75,7 @@ class IncidentStore:
             ],
             args=[
                 data,
-                "" if inc.next_at is None else repr(_score(inc.next_at)),
+                "" if inc.due is None else repr(_score(inc.due)),
                 fresh,
                 window,
                 keys.incident(""),
@@ -115,7 +115,8 @@ class IncidentStore:
         window = ""
         if after.next_at is not None and after.open:
             window = str(max(1, int((after.next_at - now).total_seconds() * 1000)))
-        due = "" if after.next_at is None or not after.open else repr(_score(after.next_at))
+        # The due index holds the sooner of the next rung and the next schedule change.
+        due = "" if after.due is None or not after.open else repr(_score(after.due))
         envs, at, ttl = self.outbox.enqueue_args(notices, now)
         done = await self._transition(
             keys=[

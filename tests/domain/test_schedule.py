@@ -146,11 +146,11 @@ def test_cost_does_not_grow_with_distance(config: TeamConfig, cal: HolidayCalend
     [
         # Week 2 PR/CW; growth-agg owners CW (primary) / SK (secondary): IC = SK, lead = AM.
         ("growth-agg", "2025-09-03 12:00", ["PR", "CW", "SK", "AM"]),
-        # Week 2; profit-agg owners AM/PR: secondary PR is Primary → IC = AM; lead = SK.
+        # Week 2; profit-agg owners AM/PR: secondary PR is Primary → no IC (the policy's "if
+        # not already paged"); both free engineers lead, AM and SK.
         ("profit-agg", "2025-09-03 12:00", ["PR", "CW", "AM", "SK"]),
-        # Week 1 AM/PR; profit-agg owners AM/PR both on the ladder → no IC; lead = CW
-        # (first free engineer in roster order).
-        ("profit-agg", "2025-08-27 12:00", ["AM", "PR", "CW"]),
+        # Week 1 AM/PR; profit-agg secondary PR is Backup → no IC; CW and SK lead.
+        ("profit-agg", "2025-08-27 12:00", ["AM", "PR", "CW", "SK"]),
         # Week 8 SK/PR; engagement-agg owners PR/AM: IC = AM, lead = CW.
         ("engagement-agg", "2025-10-15 12:00", ["SK", "PR", "AM", "CW"]),
     ],

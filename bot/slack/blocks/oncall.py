@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.config.models import Pipeline, TeamConfig
-from bot.domain.schedule import Rung, Segment, WeekView
+from bot.domain.schedule import LadderRole, Rung, Segment, WeekView
 from bot.slack.blocks.common import Reply, context, header, person, section, when
 
 HELP = """*`/oncall`* — who is on call
@@ -21,6 +21,27 @@ HELP = """*`/oncall`* — who is on call
 def help_reply(extra: list[str] | None = None) -> Reply:
     text = HELP + ("\n" + "\n".join(extra) if extra else "")
     return Reply(text=text, blocks=[section(text)])
+
+
+def _ladder_lines(cfg: TeamConfig, pipeline: Pipeline, rungs: list[Rung]) -> list[str]:
+    """One numbered line per rung as it fires; several people on one rung share it."""
+    order = [LadderRole.PRIMARY, LadderRole.BACKUP, LadderRole.COMMANDER, LadderRole.LEAD]
+    lines: list[str] = []
+    for role in order:
+        on = [r for r in rungs if r.role is role]
+        if not on:
+            if role is LadderRole.COMMANDER:
+                lines.append(
+                    f"{len(lines) + 1}. *{role.label}:* none — the secondary owner "
+                    f"{pipeline.secondary} is already Primary or Backup, so the Lead comes "
+                    "next and pages everyone free"
+                )
+            continue
+        people = " and ".join(person(cfg, r.member) for r in on)
+        lines.append(f"{len(lines) + 1}. *{role.label}:* {people} — {on[0].reason}")
+    final = ", ".join(m.initials for m in cfg.members)
+    lines.append(f"Final page, if nobody ACKs: every engineer ({final}).")
+    return lines
 
 
 def shift_reply(
@@ -40,10 +61,7 @@ def shift_reply(
         f"*Backup:* {person(cfg, seg.backup)}",
     ]
     if pipeline and rungs:
-        lines = [
-            f"{i}. *{r.role.label}:* {person(cfg, r.member)} — {r.reason}"
-            for i, r in enumerate(rungs, 1)
-        ]
+        lines = _ladder_lines(cfg, pipeline, rungs)
     text = (
         f"{head}: Primary {person(cfg, seg.primary)}, Backup {person(cfg, seg.backup)}, "
         f"until {until}. Why: {why}."

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config.models import TeamConfig
+from bot.domain.durations import human_duration
 from bot.domain.incident import AUTO, Incident, Mode, Status
+from bot.domain.schedule import LadderRole, Rung
 from bot.slack import ids
 from bot.slack.blocks.common import Block, Reply, actions, button, context, section, when
 
@@ -33,9 +35,22 @@ def fill(cfg: TeamConfig, text: str) -> str:
     return _PLACEHOLDER.sub(mention, text)
 
 
-def _ago(delta_seconds: float) -> str:
-    mins = int(delta_seconds // 60)
-    return f"{mins} min" if mins < 120 else f"{mins // 60} h {mins % 60} min"
+def severity_note(cfg: TeamConfig, inc: Incident) -> str:
+    """What the severity implies, from policy.toml's `[severity]`."""
+    rule = cfg.policy.severity[inc.severity.value]
+    sev = inc.severity.value.upper()
+    if not rule.pages:
+        return f"{sev}: a channel notification for the Primary; nobody is paged"
+    walk = " → ".join(LadderRole(r).label for r in rule.rungs)
+    esc = cfg.policy.escalation
+    if rule.repeats and esc.repeat_count:
+        every = human_duration(esc.repeat_every)
+        return f"{sev}: pages {walk}, then again every {every} ({esc.repeat_count} times)"
+    return f"{sev}: pages {walk}, no repeats"
+
+
+def _mentions(cfg: TeamConfig, rungs: Sequence[Rung]) -> str:
+    return " and ".join(cfg.member(r.member).mention for r in rungs)
 
 
 def page_title(cfg: TeamConfig, inc: Incident) -> str:
@@ -58,37 +73,41 @@ def status_line(cfg: TeamConfig, inc: Incident, now: datetime, window_ms: int | 
         who = cfg.member(inc.resolved_by).mention
         return f":white_check_mark: Resolved by {who} at {when(inc.resolved_at, zone)}"
     if inc.status is Status.ACKNOWLEDGED and inc.acked_at and inc.acked_by:
-        after = _ago((inc.acked_at - inc.opened_at).total_seconds())
+        after = human_duration(inc.acked_at - inc.opened_at)
         return (
             f":eyes: Acknowledged by {cfg.member(inc.acked_by).mention} at "
             f"{when(inc.acked_at, zone)}, {after} after the page"
         )
+    if inc.mode is Mode.NOTIFY and inc.ladder:
+        who = cfg.member(inc.ladder[0].member).mention
+        return f"Channel notification for the Primary {who}: nobody is paged."
     if inc.mode is Mode.NOTIFY:
         return "Channel notification (experiment pipeline in business hours): nobody is paged."
     if inc.mode is Mode.BEST_EFFORT:
         return "Best-effort notification (experiment pipeline out of hours): nobody is paged."
-    paged = inc.paged
+    current = inc.current
     line = (
-        f":rotating_light: Paging {paged.role.label} {cfg.member(paged.member).mention}"
-        if paged
+        f":rotating_light: Paging {current[0].role.label} {_mentions(cfg, current)}"
+        if current
         else "Nobody to page"
     )
-    nxt = inc.next_rung
+    upcoming = inc.upcoming
     if inc.next_at is not None:
         left = (inc.next_at - now).total_seconds()
         if window_ms is not None and window_ms >= 0:
             # The key's TTL is the timer; the due index is its durable backstop. They agree
             # to the millisecond unless the bot's clock and Redis's differ: show the sooner.
             left = min(left, window_ms / 1000)
-        mins = max(0, int(left + 59) // 60)
-        target = (
-            f"{nxt.role.label} {cfg.member(nxt.member).mention}"
-            if nxt
-            else f"{paged.role.label} again"
-            if paged
-            else ""
+        if upcoming:
+            target = f"{upcoming[0].role.label} {_mentions(cfg, upcoming)}"
+        elif cfg.policy.escalation.repeat_count - inc.repeats <= 1:
+            target = "every engineer on the roster (final page)"
+        else:
+            target = f"{current[0].role.label} again" if current else ""
+        line += (
+            f" · next: {target} at {when(inc.next_at, zone)} "
+            f"(in {human_duration(timedelta(seconds=max(0.0, left)))}) unless ACKed"
         )
-        line += f" · next: {target} at {when(inc.next_at, zone)} (in {mins} min) unless ACKed"
     elif inc.exhausted:
         line += " · automatic escalation has run out: ACK, resolve, or page someone"
     return line
@@ -124,6 +143,8 @@ def page_message(
     facts.append(f"*Opened:* {when(inc.opened_at, cfg.zone)} by {_opener(cfg, inc.opened_by)}")
     if checklist:
         facts.append(f"*Diagnostics:* {checklist}")
+    if inc.mode is Mode.PAGE or inc.ladder:
+        facts.append(f"*Severity:* {severity_note(cfg, inc)}")
     status = status_line(cfg, inc, now, window_ms)
     blocks: list[Block] = [
         section(f"*{title}*"),
@@ -138,7 +159,7 @@ def page_message(
     if (
         inc.status is Status.TRIGGERED
         and inc.mode is Mode.PAGE
-        and (inc.next_rung or not inc.exhausted)
+        and (inc.upcoming or not inc.exhausted)
     ):
         buttons.append(button("Escalate now", ids.ACTION_PAGE_ESCALATE, inc.id, "danger"))
     if buttons:
@@ -191,6 +212,7 @@ def incidents_reply(
         checklist = f" · checklist {progress}" if progress else ""
         name = cfg.pipeline(inc.pipeline).name
         head = f"*{inc.id}* {inc.severity.value.upper()} {name}: {inc.summary}"
-        lines.append(f"{head}{extra}{checklist}\n    {status}")
+        implies = f"\n    {severity_note(cfg, inc)}" if inc.mode is Mode.PAGE else ""
+        lines.append(f"{head}{extra}{checklist}\n    {status}{implies}")
     text = f"Open incidents ({len(rows)}):\n" + "\n".join(lines)
     return Reply(text=fill(cfg, text), blocks=[section(text)])
