@@ -8,7 +8,7 @@ import contextlib
 import logging
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,39 @@ def cmd_check(env: dict[str, str], out: Any = sys.stdout) -> int:
         return 1
     print(render_check(cfg, datetime.now(UTC)), file=out)
     print("\n" + render_runbooks(runbooks), file=out)
+    warnings = check_warnings(cfg, datetime.now(UTC))
+    if warnings:
+        print("\nWarnings", file=out)
+        for line in warnings:
+            print(f"  ⚠ {line}", file=out)
     return 0
+
+
+def check_warnings(cfg: TeamConfig, now: datetime) -> list[str]:
+    """What works but will surprise someone: members no page can reach, holidays the
+    library cannot date within the next 52 weeks."""
+    out = []
+    for m in cfg.members:
+        if not m.slack_id:
+            out.append(
+                f"{m.initials} ({m.name}) has no slack_id: pages cannot reach them (the thread "
+                "will say so and the next rung fires at once); `oncall-bot members --resolve` "
+                "finds IDs by email"
+            )
+    cal = HolidayCalendar(cfg.policy.holidays)
+    first, last = (
+        now.astimezone(cfg.zone).year,
+        (now + timedelta(weeks=52)).astimezone(cfg.zone).year,
+    )
+    for year in range(first, last + 1):
+        unknown = cal.unknown_critical(year)
+        if unknown:
+            out.append(
+                f"the holiday library has no {year} date for {', '.join(unknown)}: no "
+                f"critical-holiday exchange will happen that year unless you add it to "
+                "[holidays] extra in policy.toml"
+            )
+    return out
 
 
 def render_runbooks(runbooks: dict[str, Runbook]) -> str:

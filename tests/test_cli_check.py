@@ -61,3 +61,23 @@ def test_check_fails_on_an_unknown_dashboard(
     path.write_text(path.read_text().replace("[[Schema Contracts]]", "[[Schema Contrcts]]"))
     assert main(["check"]) == 1
     assert "step 6 links unknown dashboard [[Schema Contrcts]]" in capsys.readouterr().err
+
+
+def test_check_warns_of_unreachable_members_and_undated_critical_holidays(
+    runbooks: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.cli import check_warnings
+    from bot.config import load_config
+
+    cfg = load_config(ROOT / "schedules")
+    members = [
+        m.model_copy(update={"slack_id": None}) if m.initials == "SK" else m for m in cfg.members
+    ]
+    cfg = cfg.model_copy(update={"members": members})
+    # The library dates Holi and Diwali up to 2035: a year before, 2036 is within 52 weeks.
+    warnings = check_warnings(cfg, datetime(2035, 6, 1, tzinfo=UTC))
+    assert any(w.startswith("SK (Samir Kapoor) has no slack_id") for w in warnings)
+    assert any("no 2036 date for Holi, Diwali" in w for w in warnings)
+    assert check_warnings(load_config(ROOT / "schedules"), datetime(2026, 1, 1, tzinfo=UTC)) == []

@@ -26,6 +26,7 @@ class HolidayCalendar:
         self._policy = policy
         self._critical = {name.casefold(): name for name in policy.critical}
         self._extra: dict[date, list[str]] = {}
+        self._unknown: dict[int, list[str]] = {}
         for extra in policy.extra:
             self._extra.setdefault(extra.date, []).append(extra.name)
         self._lib: Any = holidays_lib.country_holidays(
@@ -55,6 +56,32 @@ class HolidayCalendar:
             if match:
                 return match
         return None
+
+    def unknown_critical(self, year: int) -> list[str]:
+        """Critical holidays the library gives no date for in `year` (lunar holidays such as
+        Holi and Diwali are tabulated only so far ahead): the exchange cannot happen then."""
+        if year not in self._unknown:
+            self._unknown[year] = self._unknown_uncached(year)
+        return self._unknown[year]
+
+    def _unknown_uncached(self, year: int) -> list[str]:
+        seen = {name.casefold() for day, raw in self._lib_year(year) for name in _split(str(raw))}
+        seen |= {n.casefold() for d, names in self._extra.items() if d.year == year for n in names}
+        return [name for key, name in self._critical.items() if key not in seen]
+
+    def _lib_year(self, year: int) -> list[tuple[date, Any]]:
+        import warnings
+
+        with warnings.catch_warnings():
+            # The library warns (once per call) past the years it knows; we report that.
+            warnings.simplefilter("ignore")
+            lib: Any = holidays_lib.country_holidays(
+                self._policy.country,
+                subdiv=self._policy.subdivision,
+                categories=tuple(self._policy.categories),
+                years=[year],
+            )
+        return list(lib.items())
 
     def critical_between(self, first: date, last: date) -> list[tuple[date, str]]:
         """Critical holidays on the dates first..last inclusive."""

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from bot.domain.pto import Conflict
+from bot.domain.pto import Conflict, ExchangeNote
 
 
 class Lane(IntEnum):
@@ -188,6 +188,13 @@ class ConflictReminder(_Notice):
     conflict: Conflict
 
 
+class HolidayNote(_Notice):
+    """A critical holiday exchanges this person's role: for information, nothing to do."""
+
+    kind: Literal["holiday_note"] = "holiday_note"
+    note: ExchangeNote
+
+
 class Ephemeral(_Notice):
     """An answer only the person who acted sees, through the action's response URL."""
 
@@ -215,6 +222,7 @@ Notice = Annotated[
     | SwapOutcomeDM
     | SwapAnnouncement
     | ConflictReminder
+    | HolidayNote
     | Ephemeral,
     Field(discriminator="kind"),
 ]

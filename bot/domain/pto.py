@@ -82,7 +82,8 @@ def conflicts(
                 continue
             day = seg.start.astimezone(tz).date()
             while datetime.combine(day, time(0), tzinfo=tz) < seg.end:
-                name = calendar.company_holiday(day)
+                # A critical holiday needs no swap: the policy's exchange decides who covers.
+                name = None if calendar.critical(day) else calendar.company_holiday(day)
                 day_start = datetime.combine(day, time(0), tzinfo=tz)
                 day_end = day_start + timedelta(days=1)
                 if name:
@@ -96,7 +97,9 @@ def conflicts(
                         )
                     )
                 day += timedelta(days=1)
-    return _merge(found)
+    # A segment may begin before `start` (it is the schedule's, not the question's): what
+    # ended before `start` is not asked about.
+    return _merge([c for c in found if c.end > start])
 
 
 def _merge(items: list[Conflict]) -> list[Conflict]:
@@ -115,6 +118,49 @@ def _merge(items: list[Conflict]) -> list[Conflict]:
             out[out.index(prev)] = prev.model_copy(update={"end": c.end})
         else:
             out.append(c)
+    return out
+
+
+class ExchangeNote(BaseModel):
+    """Someone whose role a critical holiday exchanges: told, nothing to arrange."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member: str
+    role: str  # the role they hold that day: "Primary" or "Backup"
+    start: datetime
+    end: datetime
+    holiday: str
+    label: str  # the policy's notation, e.g. CW⇄PR
+
+
+def exchange_notes(
+    cfg: TeamConfig,
+    calendar: HolidayCalendar,
+    start: datetime,
+    end: datetime,
+    approved: Sequence[Swap],
+) -> list[ExchangeNote]:
+    """The two people of each critical-holiday exchange in [start, end)."""
+    start = max(start, cfg.rotation.start_at)
+    if end <= start:
+        return []
+    ovs = [o for s in approved for o in overrides(s)]
+    out: list[ExchangeNote] = []
+    for seg in segments(cfg, calendar, start, end, ovs):
+        if not seg.holiday:
+            continue
+        for role, member in (("Primary", seg.primary), ("Backup", seg.backup)):
+            out.append(
+                ExchangeNote(
+                    member=member,
+                    role=role,
+                    start=seg.start,
+                    end=seg.end,
+                    holiday=seg.holiday,
+                    label=f"{seg.primary}⇄{seg.backup}",
+                )
+            )
     return out
 
 

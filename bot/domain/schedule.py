@@ -279,6 +279,16 @@ def week_views(
         start, end = week_bounds(cfg, week)
         row = cfg.rotation.weeks[week % n]
         notes: list[str] = []
+        years = sorted(
+            {start.astimezone(cfg.rotation.tz).year, end.astimezone(cfg.rotation.tz).year}
+        )
+        for year in years:
+            unknown = calendar.unknown_critical(year)
+            if unknown:
+                notes.append(
+                    f"⚠ {year}: the holiday library has no date for {', '.join(unknown)}, "
+                    "so no critical-holiday exchange is scheduled for it"
+                )
         for seg in segments(cfg, calendar, start, end, overrides):
             if seg.holiday:
                 day = seg.start.astimezone(cfg.rotation.tz)

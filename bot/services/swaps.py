@@ -9,6 +9,7 @@ from bot.config.models import TeamConfig
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.notices import (
     ConflictReminder,
+    HolidayNote,
     Notice,
     SwapAnnouncement,
     SwapOutcomeDM,
@@ -16,7 +17,14 @@ from bot.domain.notices import (
     SwapRequestedDM,
     SwapRequestEdit,
 )
-from bot.domain.pto import Conflict, Pto, conflict_note, conflicts, due_reminders
+from bot.domain.pto import (
+    Conflict,
+    Pto,
+    conflict_note,
+    conflicts,
+    due_reminders,
+    exchange_notes,
+)
 from bot.domain.schedule import Override, Segment, segments
 from bot.domain.swaps import (
     Swap,
@@ -33,6 +41,7 @@ from bot.store.swaps import SwapStore
 
 # How far ahead the reminder job looks: the longest reminder lead plus a margin.
 REMINDER_HORIZON = timedelta(days=8)
+NOTE_AHEAD = timedelta(days=7)
 PRUNE_EVERY = timedelta(hours=1)
 
 
@@ -181,7 +190,11 @@ class SwapService:
         return conflicts(self.config, self.calendar, start, end, approved, ptos)
 
     async def flags(self, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
-        """The FlagSource for ScheduleService: a line per unswapped PTO/holiday conflict."""
+        """The FlagSource for ScheduleService: a line per unswapped PTO/holiday conflict
+        still ahead (a day already past needs no swap any more)."""
+        start = max(start, self.clock.now())
+        if end <= start:
+            return []
         return [
             (c.start, conflict_note(c, self.config.zone)) for c in await self.conflicts(start, end)
         ]
@@ -217,6 +230,16 @@ class SwapService:
             ttl = conflict.end - now + timedelta(days=1)
             notice = ConflictReminder(conflict=conflict)
             if await self.store.outbox.enqueue_once(key, ttl, [notice], now):
+                queued += 1
+        # Critical holidays ahead: the two whose roles are exchanged hear of it once, a week
+        # ahead (or when first seen inside that week).
+        approved = await self.store.approved_between(now, now + NOTE_AHEAD)
+        for note in exchange_notes(self.config, self.calendar, now, now + NOTE_AHEAD, approved):
+            if note.start <= now:
+                continue
+            key = keys.holiday_note(note.member, int(note.start.timestamp()))
+            ttl = note.end - now + timedelta(days=1)
+            if await self.store.outbox.enqueue_once(key, ttl, [HolidayNote(note=note)], now):
                 queued += 1
         return queued
 

@@ -20,6 +20,7 @@ from bot.domain.notices import (
     ChecklistRedraw,
     ConflictReminder,
     Ephemeral,
+    HolidayNote,
     IncidentChecklist,
     Notice,
     PageDM,
@@ -42,6 +43,7 @@ from bot.slack.blocks.runbook import parent_message, thread_messages
 from bot.slack.blocks.swaps import (
     announcement,
     decided_dm,
+    exchange_dm,
     outcome_dm,
     reminder_dm,
     request_dm,
@@ -127,6 +129,9 @@ class Senders:
             case ConflictReminder():
                 reply = reminder_dm(self.config, notice.conflict, now)
                 await self._dm(notice.id, notice.conflict.member, reply)
+            case HolidayNote():
+                reply = exchange_dm(self.config, notice.note)
+                await self._dm(notice.id, notice.note.member, reply)
             case Ephemeral():
                 await AsyncWebhookClient(notice.response_url).send(
                     text=notice.text,

@@ -57,6 +57,11 @@ def swap_reminder(member: str, start_epoch: int, reason: str, lead: str) -> str:
     return f"{PREFIX}swaps:reminded:{member}:{start_epoch}:{reason}:{lead}"
 
 
+def holiday_note(member: str, start_epoch: int) -> str:
+    """Claimed with SET NX so each critical-holiday note goes out once across replicas."""
+    return f"{PREFIX}swaps:holiday-noted:{member}:{start_epoch}"
+
+
 SWAPS_PRUNED = PREFIX + "swaps:pruned"  # held for an hour by whichever replica pruned last
 
 

@@ -154,3 +154,19 @@ async def test_every_duration_in_a_full_escalation_reads_like_a_person_wrote_it(
     assert "INC-1" in rendered and "Final page" in rendered
     assert not re.search(r"\b\d{3,} s\b", rendered)
     assert not re.search(r"\b0 min\b", rendered)
+
+
+async def test_an_out_of_hours_notification_stays_open_through_the_next_business_day(
+    harness: Harness, clock: FakeClock
+) -> None:
+    clock.set(ist("2025-09-05 19:05"))  # a Friday, after business hours (and a holiday)
+    resp = await harness.alert(
+        {"pipeline": "growth-daily", "signal": "freshness", "summary": "scorecard late"}
+    )
+    assert resp.json["accepted"][0]["mode"] == "best_effort", resp.json
+    clock.set(ist("2025-09-08 09:00"))  # Monday, the next business-hours window opens
+    await harness.run_jobs()
+    assert "INC-1" in (await harness.command("/oncall", "incidents", IDS["AM"])).json["text"]
+    clock.set(ist("2025-09-08 19:00"))  # ...and closes at the end of that window
+    await harness.run_jobs()
+    assert "Closed automatically" in thread(harness)[-1]

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from bot.config.models import TeamConfig
-from bot.domain.pto import Conflict, Pto
+from bot.domain.pto import Conflict, ExchangeNote, Pto
 from bot.domain.schedule import Segment, exchange_label
 from bot.domain.swaps import Swap, SwapStatus, Window, describe_window
 from bot.slack import ids
@@ -348,3 +348,14 @@ def swap_modal(
             ),
         ],
     }
+
+
+def exchange_dm(cfg: TeamConfig, note: ExchangeNote) -> Reply:
+    """To each of the two whose roles a critical holiday exchanges: information only."""
+    window = describe_window(Window(start=note.start, end=note.end), cfg.zone)
+    text = (
+        f"Heads-up: on {note.holiday} ({window}) you are *{note.role}* on call: on a "
+        f"critical holiday the Backup and the Primary exchange roles ({note.label}). "
+        "Nothing to arrange; `/swap` if that day does not work for you."
+    )
+    return Reply(text=text, blocks=[section(text)])
