@@ -162,7 +162,13 @@ async def _serve(settings: Settings, embedded_store: bool) -> int:
     from bot.server import build_web_app
     from bot.store.connection import connect, embedded
 
-    redis = embedded() if embedded_store else connect(str(settings.redis_url))
+    redis = (
+        embedded()
+        if embedded_store
+        else connect(
+            str(settings.redis_url), settings.redis_max_connections, settings.redis_pool_timeout
+        )
+    )
     deps = build_deps(settings, redis, SystemClock())
     app = build_app(deps)
     problem = await check_token(app.client)

@@ -4,21 +4,80 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from urllib.parse import parse_qs
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.alerts_http import alerts_handler
 from bot.deps import Deps
+from bot.http_guard import (
+    MAX_BODY,
+    Rejected,
+    RejectionLog,
+    parse_json,
+    read_body,
+    utf8,
+    verify_slack,
+)
 
 log = logging.getLogger(__name__)
 HEALTH_TIMEOUT = 1.0
 
 
+def _check_slack_shape(content_type: str, text: str) -> None:
+    """After authentication: the body is a form or JSON of the shapes Slack sends."""
+    if content_type == "application/json":
+        if not isinstance(parse_json(text), dict):
+            raise Rejected(400, "JSON body must be an object")
+        return
+    form = parse_qs(text, keep_blank_values=True)
+    if "payload" in form:
+        payload = parse_json(form["payload"][0], "payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            raise Rejected(400, "payload must be a JSON object with a type")
+        actions = payload.get("actions")
+        if actions is not None and not (
+            isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+        ):
+            raise Rejected(400, "payload.actions must be a list of objects")
+        for key in ("user", "view", "message", "container", "channel"):
+            if key in payload and not isinstance(payload[key], dict):
+                raise Rejected(400, f"payload.{key} must be an object")
+    elif "command" not in form and "ssl_check" not in form:
+        raise Rejected(400, "not a Slack command or interaction")
+
+
 def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
+    rejections = RejectionLog()
+    secret = deps.settings.signing_secret
+
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        size = request.content_length or 0
+        try:
+            raw = await read_body(request)
+            size = len(raw)
+            # Authenticate before anything parses the body (Bolt parses before it verifies).
+            verify_slack(secret, request.headers, raw, time.time())
+            text = utf8(raw)
+            _check_slack_shape(request.content_type, text)
+        except Rejected as no:
+            rejections.note(request.path, no.status, no.reason, size)
+            return no.response()
+        bolt_request = AsyncBoltRequest(
+            body=text,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+        try:
+            bolt_response = await app.async_dispatch(bolt_request)
+        except Exception:
+            # A signed but malformed payload Bolt cannot take apart: say so, no traceback.
+            log.warning("Slack sent a request Bolt could not dispatch (%d bytes)", size)
+            return Rejected(400, "malformed Slack request").response()
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
@@ -28,8 +87,8 @@ def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
             return web.json_response({"ok": False, "redis": f"unavailable: {exc}"}, status=503)
         return web.json_response({"ok": True, "redis": "ok"})
 
-    web_app = web.Application()
+    web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
-    web_app.router.add_post("/alerts", alerts_handler(deps))
+    web_app.router.add_post("/alerts", alerts_handler(deps, rejections))
     return web_app

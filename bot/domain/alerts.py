@@ -29,7 +29,8 @@ class Alert(BaseModel):
     summary: str = Field(min_length=1, max_length=500)
     # None: the pipeline type decides (investor-facing sev2, experiment-facing sev3).
     severity: Severity | None = None
-    value: float | None = None
+    # Finite: NaN compares false to every SLO, so it would page; Infinity is no measurement.
+    value: float | None = Field(default=None, allow_inf_nan=False)
     dedupe_key: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("severity", mode="before")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -11,9 +11,19 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 SOCKET_TIMEOUT = 1.0
 
 
-def connect(url: str) -> Redis:
-    return Redis.from_url(
+# A burst of requests waits for a free connection (up to POOL_TIMEOUT) instead of failing
+# at once when the pool is exhausted, which redis-py's default pool does.
+MAX_CONNECTIONS = 200
+POOL_TIMEOUT = 5.0
+
+
+def connect(
+    url: str, max_connections: int = MAX_CONNECTIONS, pool_timeout: float = POOL_TIMEOUT
+) -> Redis:
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=pool_timeout,
         decode_responses=True,
         socket_connect_timeout=SOCKET_TIMEOUT,
         socket_timeout=SOCKET_TIMEOUT,
@@ -23,6 +33,7 @@ def connect(url: str) -> Redis:
         retry=Retry(NoBackoff(), 1),
         retry_on_error=[RedisConnectionError],
     )
+    return Redis(connection_pool=pool)
 
 
 def embedded() -> Redis:
