@@ -55,6 +55,7 @@ def delivery_pool(deps: Deps, client: AsyncWebClient) -> DeliveryPool:
             post_rate=s.slack_post_rate,
             post_burst=s.slack_post_burst,
             update_every=s.slack_update_every,
+            update_rate=s.slack_update_rate,
         ),
         poll_seconds=s.tick_seconds,
     )

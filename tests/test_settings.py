@@ -64,6 +64,7 @@ def test_each_variable_is_mapped() -> None:
         "SLACK_POST_RATE": "2",
         "SLACK_POST_BURST": "3",
         "SLACK_UPDATE_EVERY": "0",
+        "SLACK_UPDATE_RATE": "0.5",
     }
     assert set(env) == set(ENV.values())
     s = settings_from_env(env)
@@ -87,6 +88,7 @@ def test_each_variable_is_mapped() -> None:
         "slack_post_rate": 2.0,
         "slack_post_burst": 3,
         "slack_update_every": 0.0,
+        "slack_update_rate": 0.5,
     }
 
 

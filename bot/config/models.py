@@ -242,6 +242,15 @@ class SloPolicy(Strict):
     accuracy_drift_max_pp: float = 0.5
 
 
+class Limits(Strict):
+    """Bounds on what one request may ask for, so no input can make the bot do unbounded
+    work (policy.toml `[limits]`)."""
+
+    window_max: Duration = timedelta(days=90)  # a swap's or PTO's length
+    window_ahead: Duration = timedelta(days=366)  # how far ahead one may start
+    command_text: int = Field(default=1000, ge=100)  # characters after a slash command
+
+
 class Policy(Strict):
     escalation: EscalationPolicy = EscalationPolicy()
     severity: dict[SeverityName, SeverityRule] = Field(default_factory=_default_severities)
@@ -255,6 +264,7 @@ class Policy(Strict):
         return {**_default_severities(), **v}
 
     business_hours: BusinessHours = BusinessHours()
+    limits: Limits = Limits()
     holidays: HolidayPolicy = HolidayPolicy()
     slo: SloPolicy = SloPolicy()
     rca_business_days: int = Field(default=5, ge=1)

@@ -72,6 +72,7 @@ class Harness:
             # every second message forever; tests of pacing set these themselves.
             "slack_post_rate": 0,
             "slack_update_every": 0,
+            "slack_update_rate": 0,
         }
         values.update(self.settings_overrides)
         settings = Settings.model_validate(values)

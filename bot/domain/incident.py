@@ -109,6 +109,12 @@ class Incident(BaseModel):
         return self.status is not Status.RESOLVED
 
     @property
+    def position(self) -> str:
+        """Where the escalation stands (rung and repeat): carried by Escalate now buttons,
+        so a double click or a replayed click moves the incident once, not twice."""
+        return f"{self.level}.{self.repeats}"
+
+    @property
     def due(self) -> datetime | None:
         """When the escalation timer must run next: a rung or a schedule change."""
         times = [t for t in (self.next_at, self.check_at) if t is not None]
@@ -133,6 +139,14 @@ class Incident(BaseModel):
 
 class TransitionError(ValueError):
     """A transition that does not apply (already ACKed, resolved, …); the message says why."""
+
+
+class AlreadyEscalated(TransitionError):
+    """An Escalate now click from a message drawn before the incident moved on."""
+
+    def __init__(self, inc: Incident) -> None:
+        super().__init__(f"{inc.id} was already escalated")
+        self.incident = inc
 
 
 AUTO = "auto"  # resolved_by for a notification that closed by itself
@@ -281,15 +295,19 @@ def advance(
     roster: list[str] | None = None,
     unreachable: Mapping[str, str] | None = None,
     forced_by: str | None = None,
+    seen: str | None = None,
 ) -> tuple[Incident, list[Notice]]:
     """What is due at `now`: follow a schedule change, fire the next rung, or both.
 
     `ladder` is the ladder resolved at `now`; `boundary` the next schedule change; `change`
     says why the schedule is as it is (e.g. "rotation week 6 of 8"); `roster` is everyone
-    the final page reaches. With `forced_by` the next rung fires at once (Escalate now).
+    the final page reaches. With `forced_by` the next rung fires at once (Escalate now),
+    unless `seen` (the position the clicker saw) is no longer where the incident stands.
     """
     if inc.status is not Status.TRIGGERED:
         raise TransitionError(f"{inc.id} is {inc.status.value}: nothing to escalate")
+    if forced_by is not None and seen is not None and seen != inc.position:
+        raise AlreadyEscalated(inc)
     due = inc.due
     if forced_by is None and (due is None or due > now):
         raise TransitionError(f"{inc.id} has no step due")

@@ -103,20 +103,17 @@ def conflicts(
 
 
 def _merge(items: list[Conflict]) -> list[Conflict]:
-    """Join pieces split only by segment edges (e.g. a holiday exchange at midnight)."""
+    """Join pieces split only by segment edges (e.g. a holiday exchange at midnight).
+    Linear: each piece is compared with the last piece of its (member, reason) only."""
     out: list[Conflict] = []
+    last: dict[tuple[str, str], int] = {}
     for c in sorted(items, key=lambda c: (c.start, c.member, c.reason)):
-        prev = next(
-            (
-                p
-                for p in reversed(out)
-                if p.member == c.member and p.reason == c.reason and p.end == c.start
-            ),
-            None,
-        )
-        if prev is not None and prev.role == c.role:
-            out[out.index(prev)] = prev.model_copy(update={"end": c.end})
+        i = last.get((c.member, c.reason))
+        prev = out[i] if i is not None else None
+        if prev is not None and prev.end == c.start and prev.role == c.role:
+            out[i] = prev.model_copy(update={"end": c.end})  # type: ignore[index]
         else:
+            last[(c.member, c.reason)] = len(out)
             out.append(c)
     return out
 

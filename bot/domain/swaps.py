@@ -116,6 +116,21 @@ class Swap(BaseModel):
 # ---------------------------------------------------------------------------- windows
 
 
+def check_bounds(cfg: TeamConfig, window: Window, now: datetime, what: str = "A swap") -> None:
+    """Refuse windows longer or further ahead than policy.toml `[limits]` allows."""
+    limits = cfg.policy.limits
+    if window.end - window.start > limits.window_max:
+        days = (window.end - window.start).days
+        raise SwapError(
+            f"{what} can last at most {limits.window_max.days} days; this one is {days} days."
+        )
+    if window.start - now > limits.window_ahead:
+        raise SwapError(
+            f"{what} can start at most {limits.window_ahead.days} days ahead; this one starts "
+            f"{(window.start - now).days} days from now."
+        )
+
+
 def parse_swap_window(cfg: TeamConfig, text: str, now: datetime) -> Window:
     """parse_window plus `week <date>`: that rotation week from handoff to handoff."""
     body = text.strip()

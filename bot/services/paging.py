@@ -174,8 +174,11 @@ class PagingService:
     async def resolve(self, incident_id: str, who: str, now: datetime) -> Incident:
         return await self.apply(incident_id, lambda i: sm.resolve(i, who, now), now)
 
-    async def escalate(self, incident_id: str, who: str, now: datetime) -> Incident:
-        return (await self._advance(incident_id, now, forced_by=who))[0]
+    async def escalate(
+        self, incident_id: str, who: str, now: datetime, seen: str | None = None
+    ) -> Incident:
+        """Escalate now; `seen` is the escalation position the clicker's message showed."""
+        return (await self._advance(incident_id, now, forced_by=who, seen=seen))[0]
 
     async def schedule_changes_at(self, at: datetime, now: datetime) -> None:
         """A swap was approved or cancelled: every unACKed page looks at its ladder again at
@@ -195,7 +198,11 @@ class PagingService:
             )
 
     async def _advance(
-        self, incident_id: str, now: datetime, forced_by: str | None = None
+        self,
+        incident_id: str,
+        now: datetime,
+        forced_by: str | None = None,
+        seen: str | None = None,
     ) -> tuple[Incident, datetime]:
         """Apply what is due (a rung, a schedule change), with the ladder resolved at `now`.
         Returns the incident after, and when the work was due."""
@@ -204,10 +211,10 @@ class PagingService:
             raise TransitionError(f"No incident {incident_id}")
         pipeline = self.config.pipeline(stored.incident.pipeline)
         seg, ladder = await self.schedule.ladder(now, pipeline)
-        seen: list[datetime] = []
+        was_due: list[datetime] = []
 
         def step(inc: Incident) -> tuple[Incident, list[Notice]]:
-            seen.append(inc.due or now)
+            was_due.append(inc.due or now)
             return sm.advance(
                 inc,
                 now,
@@ -218,10 +225,11 @@ class PagingService:
                 roster=self.roster,
                 unreachable=self.unreachable(),
                 forced_by=forced_by,
+                seen=seen,
             )
 
         after = await self.apply(incident_id, step, now)
-        return after, seen[-1]
+        return after, was_due[-1]
 
     async def tick(self, now: datetime) -> list[tuple[str, datetime]]:
         """Do everything that is due (rungs, schedule changes); safe to run in many

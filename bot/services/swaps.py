@@ -32,6 +32,7 @@ from bot.domain.swaps import (
     SwapStatus,
     TransitionRefused,
     Window,
+    check_bounds,
     due_to_expire,
     overrides,
     validate_request,
@@ -79,6 +80,9 @@ class SwapService:
         """Store a request and queue the DM asking the counterpart (and, from the form,
         which has no other place to answer, a confirmation DM to the requester)."""
         now = self.clock.now()
+        for w in (window, back):
+            if w is not None:
+                check_bounds(self.config, w, now)
         draft = Swap(
             id=0,
             requester=requester,
@@ -203,6 +207,7 @@ class SwapService:
         now = self.clock.now()
         if window.end <= now:
             raise SwapError("That leave is already over: give a window that ends in the future.")
+        check_bounds(self.config, window, now, "Leave recorded at once")
         return await self.store.add_pto(member, window.start, window.end, now)
 
     async def ptos_of(self, member: str) -> list[Pto]:

@@ -88,6 +88,12 @@ class DeliveryPool:
         # Posts being made in this process, by what they post (see posts_for): a notice that
         # needs one (a thread reply needs its page) waits for it here rather than retrying.
         self.posting: dict[str, asyncio.Event] = {}
+        # Renewing leases and releasing a notice (done, later, failed) must not interleave:
+        # a release carrying the lease score from before a renewal would be refused.
+        self._leases = asyncio.Lock()
+        # One person's page DMs go out one batch at a time, oldest first, so a newer page
+        # never takes the pace token from an older one and pages due together fold.
+        self._dm_locks: dict[str, asyncio.Lock] = {}
         self.sent = 0
 
     # --- running ------------------------------------------------------------------------
@@ -151,17 +157,19 @@ class DeliveryPool:
                 log.warning("could not renew outbox leases", exc_info=True)
 
     async def renew(self) -> None:
-        held = list(self.held.values())
-        if not held:
-            return
-        now = self.clock.now()
-        kept = await self.outbox.renew(held, now)
-        until = (now + self.outbox.LEASE).timestamp()
-        for c in held:
-            if c.id in kept and c.id in self.held:
-                self.held[c.id] = Claimed(c.lane, c.id, c.notice, c.raw, c.generation, until)
-            elif c.id not in kept:
-                log.warning("lost the lease on notice %s (another replica may send it)", c.id)
+        async with self._leases:
+            held = list(self.held.values())
+            if not held:
+                return
+            now = self.clock.now()
+            kept = await self.outbox.renew(held, now)
+            until = (now + self.outbox.LEASE).timestamp()
+            for c in held:
+                if c.id in kept:
+                    self.held[c.id] = Claimed(c.lane, c.id, c.notice, c.raw, c.generation, until)
+                else:
+                    log.warning("lost the lease on notice %s (another replica may send it)", c.id)
+                    self.held.pop(c.id, None)
 
     # --- one notice -----------------------------------------------------------------------
 
@@ -201,21 +209,26 @@ class DeliveryPool:
                 for c in sorted(group, key=lambda c: c.id):
                     await self._send([c], c.notice, [])
                 return
-            folded = [c.notice for c in group[1:] if isinstance(c.notice, PageDM)]
-            if isinstance(notice, PageDM) and len(group) < FOLD_LIMIT:
-                peers = await self.outbox.claim_fold(
-                    f"dm:{notice.member}",
-                    self.clock.now(),
-                    FOLD_LIMIT - len(group),
-                    claimed.id,
-                    FOLD_HORIZON,
-                )
-                for p in peers:
-                    self.held[p.id] = p
-                    if isinstance(p.notice, PageDM):
-                        folded.append(p.notice)
-                group += peers
-            await self._send(group, notice, folded)
+            if not isinstance(notice, PageDM):
+                await self._send(group, notice, [])
+                return
+            lock = self._dm_locks.setdefault(notice.member, asyncio.Lock())
+            async with lock:
+                folded = [c.notice for c in group[1:] if isinstance(c.notice, PageDM)]
+                if len(group) < FOLD_LIMIT:
+                    peers = await self.outbox.claim_fold(
+                        f"dm:{notice.member}",
+                        self.clock.now(),
+                        FOLD_LIMIT - len(group),
+                        claimed.id,
+                        FOLD_HORIZON,
+                    )
+                    for p in peers:
+                        self.held[p.id] = p
+                        if isinstance(p.notice, PageDM):
+                            folded.append(p.notice)
+                    group += peers
+                await self._send(group, notice, folded)
         finally:
             for c in group:
                 self.held.pop(c.id, None)
@@ -269,15 +282,18 @@ class DeliveryPool:
 
     async def _done(self, group: list[Claimed]) -> None:
         now = self.clock.now()
-        for c in group:
-            if not await self.outbox.done(self.held.get(c.id, c), now):
-                self.waker.wake()  # changed while drawn: it is due again at once
+        async with self._leases:
+            for c in group:
+                if not await self.outbox.done(self.held.pop(c.id, c), now):
+                    self.waker.wake()  # changed while drawn: it is due again at once
 
     async def _failed(self, group: list[Claimed], now: datetime) -> None:
-        for c in group:
-            c = self.held.get(c.id, c)
-            if await self.outbox.failed(c, now, RETRY_BASE) is None:
-                log.error("gave up on notice %s after repeated failures (dead letter)", c.id)
+        async with self._leases:
+            for c in group:
+                c = self.held.pop(c.id, c)
+                if await self.outbox.failed(c, now, RETRY_BASE) is None:
+                    log.error("gave up on notice %s after repeated failures (dead letter)", c.id)
 
     async def _later(self, group: list[Claimed], at: datetime) -> None:
-        await self.outbox.move([self.held.get(c.id, c) for c in group], at)
+        async with self._leases:
+            await self.outbox.move([self.held.pop(c.id, c) for c in group], at)

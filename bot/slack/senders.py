@@ -172,7 +172,7 @@ class Senders:
             return  # gone, or already posted by an earlier, interrupted delivery
         channel = self.config.pipeline(stored.incident.pipeline).channel
         body = await self._render(stored, now)
-        posted_in, ts = await self.out.post_once(notice.id, channel, **body)
+        posted_in, ts = await self.out.post_once(notice.id, channel, urgent=True, **body)
         await self.paging.set_message(stored.incident.id, posted_in, ts)
 
     async def _thread(self, marker: str, stored: Stored, text: str) -> None:
@@ -204,7 +204,7 @@ class Senders:
         ids = [n.id for n, _ in live]
         try:
             channel = await self.out.dm_channel(member.slack_id)
-            await self.out.post_once(ids[0], channel, also=ids[1:], **body)
+            await self.out.post_once(ids[0], channel, also=ids[1:], urgent=True, **body)
         except SlackApiError as exc:
             code = str(exc.response.get("error", ""))
             if code not in UNREACHABLE:

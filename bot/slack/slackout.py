@@ -36,6 +36,9 @@ class Pacing:
     post_rate: float = 1.0  # posts per second per channel (0: unpaced)
     post_burst: int = 4
     update_every: float = 3.0  # seconds between chat.update calls on one message (0: none)
+    # chat.update is Tier 3 (about 50 a minute for the workspace): all edits share this.
+    update_rate: float = 0.8
+    update_burst: int = 10
 
 
 class Wait(Exception):
@@ -65,27 +68,37 @@ class SlackOut:
 
     # --- pacing --------------------------------------------------------------------------
 
-    async def pace(self, bucket: str, block: str, rate: float, burst: int) -> None:
+    async def pace(
+        self, bucket: str, block: str, rate: float, burst: int, reserve: int = 0
+    ) -> None:
         """Take a token for `bucket`, or raise Wait."""
         if rate <= 0:
-            rate, burst = 1e9, 10**9  # unpaced, but a Retry-After block still applies
+            rate, burst, reserve = 1e9, 10**9, 0  # unpaced; a Retry-After block still applies
         now_ms = int(self.clock.now().timestamp() * 1000)
         wait_ms = int(
             await self._pace(
-                keys=[keys.pace(bucket), keys.pace_block(block)], args=[now_ms, rate, burst]
+                keys=[keys.pace(bucket), keys.pace_block(block)],
+                args=[now_ms, rate, burst, min(reserve, burst - 1)],
             )
         )
         if wait_ms > 0:
             raise Wait(wait_ms / 1000, f"{bucket} is paced")
 
-    async def pace_post(self, channel: str) -> None:
+    async def pace_post(self, channel: str, urgent: bool) -> None:
         dest = f"chat.postMessage:{channel}"
-        await self.pace(dest, dest, self.pacing.post_rate, self.pacing.post_burst)
+        reserve = 0 if urgent else self.pacing.post_burst // 2
+        await self.pace(dest, dest, self.pacing.post_rate, self.pacing.post_burst, reserve)
 
     async def pace_update(self, channel: str, ts: str) -> None:
         every = self.pacing.update_every
         await self.pace(
             f"chat.update:{channel}:{ts}", f"chat.update:{channel}", 1 / every if every else 0, 1
+        )
+        await self.pace(
+            "chat.update",
+            f"chat.update:{channel}",
+            self.pacing.update_rate,
+            self.pacing.update_burst,
         )
 
     async def blocked(self, method: str, channel: str, exc: SlackApiError) -> Wait:
@@ -109,11 +122,13 @@ class SlackOut:
         channel: str,
         thread_ts: str | None = None,
         also: list[str] | None = None,
+        urgent: bool = False,
         **kw: Any,
     ) -> tuple[str, str]:
         """chat.postMessage at most once for `marker` (and for the notices in `also` folded
-        into the same message); (channel id, ts)."""
-        await self.pace_post(channel)
+        into the same message); (channel id, ts). An `urgent` post (a page) may use the
+        tokens a channel keeps in reserve."""
+        await self.pace_post(channel, urgent)
         marks = [marker, *(also or [])]
         since = await self.outbox.inflight_since(marker)
         if since is not None:

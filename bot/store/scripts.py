@@ -229,16 +229,19 @@ return -1
 # every replica. Returns 0 and takes a token, or the milliseconds until one is free. A
 # Retry-After from Slack blocks the destination outright until it passes (the block key holds
 # that instant in ms on the bot's clock, so a test's fake clock drives it too).
-# KEYS: bucket, block. ARGV: now (ms), rate (tokens per s), burst
+# `reserve` tokens are kept for urgent sends (pages): a routine post waits while fewer than
+# 1 + reserve are left, so a backlog of thread replies never delays the next page.
+# KEYS: bucket, block. ARGV: now (ms), rate (tokens per s), burst, reserve
 PACE = """
 local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local need = 1 + tonumber(ARGV[4] or '0')
 local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
 if blocked > now then return math.ceil(blocked - now) end
 local b = redis.call('HMGET', KEYS[1], 't', 'a')
 local tokens = tonumber(b[1]) or burst
 local at = tonumber(b[2]) or now
 if now > at then tokens = math.min(burst, tokens + (now - at) * rate / 1000) end
-if tokens < 1 then return math.max(1, math.ceil((1 - tokens) * 1000 / rate)) end
+if tokens < need then return math.max(1, math.ceil((need - tokens) * 1000 / rate)) end
 redis.call('HSET', KEYS[1], 't', tostring(tokens - 1), 'a', tostring(math.max(now, at)))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 60000)
 return 0

@@ -51,14 +51,35 @@ async def advance(harness: Harness, minutes: float) -> None:
         await harness.run_jobs()
 
 
+def page_message(harness: Harness, incident_id: str) -> dict[str, Any]:
+    """The page message as it now reads in its channel (after every chat.update)."""
+    return next(
+        m
+        for (channel, _), m in reversed(list(harness.slack.messages.items()))
+        if not channel.startswith("D")
+        and not m.get("thread_ts")
+        and f"Page {incident_id} " in str(m.get("text"))
+    )
+
+
+def button_value(message: dict[str, Any], action_id: str) -> str | None:
+    for block in message.get("blocks") or []:
+        for el in block.get("elements") or []:
+            if isinstance(el, dict) and el.get("action_id") == action_id:
+                return str(el.get("value"))
+    return None
+
+
 async def press(harness: Harness, user: str, action_id: str, incident_id: str) -> Any:
-    post = next(c for c in page_posts(harness) if incident_id in str(c.args["text"]))
+    """`user` presses a button on the page message as it reads now."""
+    message = page_message(harness, incident_id)
+    value = button_value(message, action_id) or incident_id
     payload = block_actions_payload(
         user_id=IDS.get(user, user),
-        action={"type": "button", "action_id": action_id, "value": incident_id},
+        action={"type": "button", "action_id": action_id, "value": value},
         block_id="page_actions",
         response_url=harness.slack.response_url(),
-        channel=str(post.args["channel"]),
+        channel=str(message["channel"]),
     )
     return await harness.interact(payload)
 

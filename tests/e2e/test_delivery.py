@@ -130,6 +130,7 @@ async def paced(redis: Redis, clock: FakeClock, config: TeamConfig) -> AsyncIter
             "slack_post_rate": 1.0,
             "slack_post_burst": 4,
             "slack_update_every": 3.0,
+            "slack_update_rate": 0.8,
         },
     ).start()
     yield h

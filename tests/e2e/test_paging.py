@@ -157,3 +157,29 @@ async def test_second_manual_page_joins_the_open_one(harness: Harness) -> None:
     assert "already has an open page, INC-1" in body["text"]
     await harness.run_jobs()
     assert len(page_posts(harness)) == 1
+
+
+async def test_escalate_now_twice_or_replayed_moves_the_incident_once(
+    harness: Harness,
+) -> None:
+    from bot.devtools.signing import block_actions_payload, interactive_body
+    from tests.e2e.paging_helpers import button_value, ephemeral_replies, page_message
+
+    await _page(harness)
+    value = button_value(page_message(harness, "INC-1"), ids.ACTION_PAGE_ESCALATE)
+    assert value == "INC-1@0.0"
+    body = interactive_body(
+        block_actions_payload(
+            user_id=IDS["PR"],
+            action={"type": "button", "action_id": ids.ACTION_PAGE_ESCALATE, "value": value},
+            block_id="page_actions",
+            response_url=harness.slack.response_url(),
+            channel="#investor-kpis",
+        )
+    )
+    for _ in range(5):  # a double click, then the same signed click replayed
+        assert (await harness.signed(body)).status == 200
+    assert [who for who, _ in dms(harness)] == ["PR", "CW"]
+    refused = ephemeral_replies(harness)
+    assert len(refused) == 4
+    assert "INC-1 was already escalated to Backup <@U0CHENWU03> at 2025-09-03 12:00" in refused[0]

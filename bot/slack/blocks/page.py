@@ -161,7 +161,8 @@ def page_message(
         and inc.mode is Mode.PAGE
         and (inc.upcoming or not inc.exhausted)
     ):
-        buttons.append(button("Escalate now", ids.ACTION_PAGE_ESCALATE, inc.id, "danger"))
+        value = f"{inc.id}@{inc.position}"
+        buttons.append(button("Escalate now", ids.ACTION_PAGE_ESCALATE, value, "danger"))
     if buttons:
         blocks.append(actions(ids.PAGE_ACTIONS_BLOCK, *buttons))
     text = f"{title}: {inc.summary}. {fill(cfg, status)}"
@@ -198,6 +199,17 @@ def folded_dm_message(cfg: TeamConfig, pages: Sequence[tuple[Incident, str]]) ->
             )
         )
     return {"text": f"{title}:\n" + "\n".join(lines), "blocks": blocks}
+
+
+def already_escalated(cfg: TeamConfig, inc: Incident) -> str:
+    """Why an Escalate now click changed nothing: where the incident already is."""
+    current = inc.current
+    where = f"{current[0].role.label} {_mentions(cfg, current)}" if current else "its last rung"
+    at = when(inc.stepped_at, cfg.zone) if inc.stepped_at else "earlier"
+    return (
+        f"Nothing changed: {inc.id} was already escalated to {where} at {at} "
+        "(your button was from before that). Press Escalate now again to move it on."
+    )
 
 
 def incidents_reply(

@@ -44,10 +44,23 @@ def actor_name(context: AsyncBoltContext) -> str:
 
 def register_common(app: AsyncApp, deps: Deps) -> None:
     @app.middleware
-    async def acting_member(context: AsyncBoltContext, next: Any) -> None:
+    async def acting_member(
+        context: AsyncBoltContext, body: dict[str, Any], next: Any
+    ) -> BoltResponse | None:
         user = context.get("user_id")
         context["member"] = deps.config.member_by_slack_id(str(user)) if user else None
+        limit = deps.config.policy.limits.command_text
+        text = body.get("text") if "command" in body else None
+        if isinstance(text, str) and len(text) > limit:
+            # Bounded where it enters: no command needs more, and nothing is echoed back.
+            return _json(
+                error_reply(
+                    f"That `{str(body['command'])[:32]}` text is {len(text):,} characters "
+                    f"long; commands take at most {limit:,}."
+                ).body()
+            )
         await next()
+        return None
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

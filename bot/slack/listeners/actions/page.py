@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.deps import Deps
-from bot.domain.incident import Incident, TransitionError
+from bot.domain.incident import AlreadyEscalated, Incident, TransitionError
 from bot.services.paging import PagingService
 from bot.slack import ids
 from bot.slack.blocks.common import error_reply
-from bot.slack.blocks.page import fill
+from bot.slack.blocks.page import already_escalated, fill
 from bot.slack.listeners.common import member_of, tell
 
 # (service, incident id, who, now) → the incident after the transition
@@ -39,10 +39,15 @@ def _listener(deps: Deps, name: str, verb: Verb) -> Listener:
             message = f"Only members of the on-call roster ({roster}) can {name} a page."
             await tell(deps, url, error_reply(message))
         else:
+            incident_id, _, seen = str(action.get("value", "")).partition("@")
+            now = deps.clock.now()
             try:
-                await verb(
-                    deps.paging, str(action.get("value", "")), member.initials, deps.clock.now()
-                )
+                if verb is PagingService.escalate:
+                    await deps.paging.escalate(incident_id, member.initials, now, seen or None)
+                else:
+                    await verb(deps.paging, incident_id, member.initials, now)
+            except AlreadyEscalated as exc:
+                await tell(deps, url, error_reply(fill(cfg, already_escalated(cfg, exc.incident))))
             except TransitionError as exc:
                 await tell(deps, url, error_reply(fill(cfg, f"Nothing changed: {exc}.")))
         await ack()
