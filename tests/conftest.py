@@ -75,3 +75,20 @@ async def harness(redis: Redis, clock: FakeClock, config: TeamConfig) -> AsyncIt
     ).start()
     yield h
     await h.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+async def shared_redis(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Redis, Redis]]:
+    """Two clients of one server, as two bot replicas have: fakeredis, and real Redis too."""
+    if request.param == "real":
+        assert REDIS_URL
+        a: Redis = Redis.from_url(REDIS_URL, decode_responses=True)
+        b: Redis = Redis.from_url(REDIS_URL, decode_responses=True)
+        await a.flushdb()
+    else:
+        server = FakeServer()
+        a = FakeAsyncRedis(server=server, decode_responses=True)
+        b = FakeAsyncRedis(server=server, decode_responses=True)
+    yield a, b
+    await a.aclose()
+    await b.aclose()

@@ -12,14 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fakeredis import FakeAsyncRedis, FakeServer
 from redis.asyncio import Redis
 
 from bot.clock import FakeClock
 from bot.config import TeamConfig
 from bot.devtools.fakeslack import Call, FakeSlack
 from bot.devtools.harness import Harness
-from tests.conftest import BACKENDS, REDIS_URL, ROOT
+from tests.conftest import ROOT
 from tests.e2e.paging_helpers import IDS, dms, page_posts
 
 PAGE = "growth-agg sev1 DAU table is 2 h late"
@@ -37,56 +36,45 @@ def _notice_ids(slack: FakeSlack) -> list[str]:
     return out
 
 
-async def test_a_post_slack_took_but_answered_too_late_is_not_posted_again(
-    redis: Redis, clock: FakeClock, config: TeamConfig
-) -> None:
+@pytest.fixture
+async def impatient(redis: Redis, clock: FakeClock, config: TeamConfig) -> AsyncIterator[Harness]:
+    """A bot whose Web API client gives up after 1 s."""
     h = await Harness(
         redis, clock, config, {"runbooks_dir": ROOT / "no-runbooks", "slack_timeout": 1}
     ).start()
-    try:
-        # Slack stores the page post and the DM, then answers after the client gave up.
-        h.slack.stall("chat.postMessage", 2.0, times=2)
-        await h.command("/page", PAGE, IDS["AM"])
-        assert len(_posts(h.slack)) == 2
-        assert h.deps is not None and await h.deps.outbox.pending() == 2  # outcome unknown
-        clock.advance(timedelta(seconds=2))
-        await h.run_jobs()  # the retry looks in the channel first, and finds them
-        assert await h.deps.outbox.pending() == 0
-        ids = _notice_ids(h.slack)
-        assert len(ids) == len(set(ids))  # nothing posted twice (the rest are reminders)
-        assert len(page_posts(h)) == 1 and [w for w, _ in dms(h)] == ["PR"]
-        assert h.slack.of("conversations.history")  # it did look
-        # And the page is known to the bot: the next step threads under it.
-        clock.advance(timedelta(minutes=10))
-        await h.run_jobs()
-        assert [c for c in _posts(h.slack) if c.args.get("thread_ts")]
-    finally:
-        await h.stop()
+    yield h
+    await h.stop()
 
 
-@pytest.fixture(params=BACKENDS)
-async def two_clients(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Redis, Redis]]:
-    if request.param == "real":
-        assert REDIS_URL
-        a: Redis = Redis.from_url(REDIS_URL, decode_responses=True)
-        b: Redis = Redis.from_url(REDIS_URL, decode_responses=True)
-        await a.flushdb()
-    else:
-        server = FakeServer()
-        a = FakeAsyncRedis(server=server, decode_responses=True)
-        b = FakeAsyncRedis(server=server, decode_responses=True)
-    yield a, b
-    await a.aclose()
-    await b.aclose()
+async def test_a_post_slack_took_but_answered_too_late_is_not_posted_again(
+    impatient: Harness, clock: FakeClock
+) -> None:
+    h = impatient
+    # Slack stores the page post and the DM, then answers after the client gave up.
+    h.slack.stall("chat.postMessage", 2.0, times=2)
+    await h.command("/page", PAGE, IDS["AM"])
+    assert len(_posts(h.slack)) == 2
+    assert h.deps is not None and await h.deps.outbox.pending() == 2  # outcome unknown
+    clock.advance(timedelta(seconds=2))
+    await h.run_jobs()  # the retry looks in the channel first, and finds them
+    assert await h.deps.outbox.pending() == 0
+    ids = _notice_ids(h.slack)
+    assert len(ids) == len(set(ids))  # nothing posted twice (the rest are reminders)
+    assert len(page_posts(h)) == 1 and [w for w, _ in dms(h)] == ["PR"]
+    assert h.slack.of("conversations.history")  # it did look
+    # And the page is known to the bot: the next step threads under it.
+    clock.advance(timedelta(minutes=10))
+    await h.run_jobs()
+    assert [c for c in _posts(h.slack) if c.args.get("thread_ts")]
 
 
 async def test_retry_after_longer_than_a_lease_yields_one_message(
-    two_clients: tuple[Redis, Redis], clock: FakeClock, config: TeamConfig
+    shared_redis: tuple[Redis, Redis], clock: FakeClock, config: TeamConfig
 ) -> None:
     slack = FakeSlack()
     extra = {"runbooks_dir": ROOT / "no-runbooks"}
-    one = await Harness(two_clients[0], clock, config, extra, slack=slack).start()
-    two = await Harness(two_clients[1], clock, config, extra, slack=slack).start()
+    one = await Harness(shared_redis[0], clock, config, extra, slack=slack).start()
+    two = await Harness(shared_redis[1], clock, config, extra, slack=slack).start()
     try:
         channel = config.pipeline("growth-agg").channel
         slack.fail("chat.postMessage", 429, times=1, retry_after=65, channel=channel)
@@ -194,18 +182,13 @@ async def test_updates_of_one_message_coalesce(paced: Harness, clock: FakeClock)
 
 
 async def test_without_history_scopes_an_unanswered_post_is_sent_again_not_lost(
-    redis: Redis, clock: FakeClock, config: TeamConfig
+    impatient: Harness, clock: FakeClock
 ) -> None:
-    h = await Harness(
-        redis, clock, config, {"runbooks_dir": ROOT / "no-runbooks", "slack_timeout": 1}
-    ).start()
-    try:
-        h.slack.refuse("conversations.history", "missing_scope", times=10)
-        h.slack.stall("chat.postMessage", 2.0, times=2)
-        await h.command("/page", PAGE, IDS["AM"])
-        clock.advance(timedelta(seconds=2))
-        await h.run_jobs()
-        assert h.deps is not None and await h.deps.outbox.pending() == 0
-        assert len(page_posts(h)) == 2  # the documented cost of a missing scope
-    finally:
-        await h.stop()
+    h = impatient
+    h.slack.refuse("conversations.history", "missing_scope", times=10)
+    h.slack.stall("chat.postMessage", 2.0, times=2)
+    await h.command("/page", PAGE, IDS["AM"])
+    clock.advance(timedelta(seconds=2))
+    await h.run_jobs()
+    assert h.deps is not None and await h.deps.outbox.pending() == 0
+    assert len(page_posts(h)) == 2  # the documented cost of a missing scope

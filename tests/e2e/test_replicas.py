@@ -16,14 +16,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from fakeredis import FakeAsyncRedis, FakeServer
 from redis.asyncio import Redis
 
 from bot.clock import FakeClock
@@ -34,7 +32,7 @@ from bot.devtools.signing import command_body, signed_headers
 from bot.store import keys
 from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
-from tests.conftest import BACKENDS, REDIS_URL, ROOT
+from tests.conftest import REDIS_URL, ROOT
 from tests.e2e.paging_helpers import INITIALS
 from tests.synthetic import long_runbook_text
 
@@ -66,22 +64,6 @@ def _alerts(n: int, prefix: str) -> list[dict[str, object]]:
         }
         for i in range(n)
     ]
-
-
-@pytest.fixture(params=BACKENDS)
-async def shared_redis(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Redis, Redis]]:
-    if request.param == "real":
-        assert REDIS_URL
-        a: Redis = Redis.from_url(REDIS_URL, decode_responses=True)
-        b: Redis = Redis.from_url(REDIS_URL, decode_responses=True)
-        await a.flushdb()
-    else:
-        server = FakeServer()
-        a = FakeAsyncRedis(server=server, decode_responses=True)
-        b = FakeAsyncRedis(server=server, decode_responses=True)
-    yield a, b
-    await a.aclose()
-    await b.aclose()
 
 
 async def test_two_replicas_fire_each_step_exactly_once(
