@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 
 from bot.clock import SystemClock
 from bot.config import load_config
+from bot.domain import escalation as esc
 from bot.domain import incident as sm
 from bot.domain.calendar import HolidayCalendar
 from bot.services.paging import PagingService
@@ -50,7 +51,7 @@ async def _open_all(service: PagingService, n: int, start: float) -> None:
     rng = random.Random(7)
     for i in range(n):
         due = datetime.fromtimestamp(start + rng.random() * WINDOW, UTC)
-        inc, _ = sm.open_incident(
+        inc, _ = esc.open_incident(
             id="pending",
             pipeline="growth-agg",
             severity=sm.Severity.SEV2,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config.models import Pipeline, TeamConfig
+from bot.domain import escalation as esc
 from bot.domain import incident as sm
 from bot.domain.alerts import Alert, default_severity, paging_mode, within_slo
 from bot.domain.calendar import HolidayCalendar
@@ -99,7 +100,7 @@ class PagingService:
                 local, self.config.policy.business_hours
             )
             close_at = max(now + self.policy.notify_autoclose, window_end)
-        inc, notices = sm.open_incident(
+        inc, notices = esc.open_incident(
             id="pending",
             pipeline=pipeline.slug,
             severity=severity,
@@ -215,7 +216,7 @@ class PagingService:
 
         def step(inc: Incident) -> tuple[Incident, list[Notice]]:
             was_due.append(inc.due or now)
-            return sm.advance(
+            return esc.advance(
                 inc,
                 now,
                 self.policy,

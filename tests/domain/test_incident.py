@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.config.models import EscalationPolicy
+from bot.domain import escalation as esc
 from bot.domain import incident as sm
 from bot.domain.notices import Notice, PageDM, ThreadReply
 from bot.domain.schedule import LadderRole, Rung
@@ -23,7 +24,7 @@ ROSTER = ["AM", "PR", "CW", "SK"]
 
 
 def _open(policy: EscalationPolicy, ladder: list[Rung] = LADDER) -> sm.Incident:
-    inc, _ = sm.open_incident(
+    inc, _ = esc.open_incident(
         id="INC-1",
         pipeline="growth-agg",
         severity=sm.Severity.SEV1,
@@ -45,7 +46,7 @@ def _walk(policy: EscalationPolicy, ladder: list[Rung] = LADDER) -> list[tuple[f
     inc, out = _open(policy, ladder), []
     while inc.next_at is not None:
         now = inc.next_at
-        inc, notices = sm.advance(inc, now, policy, ladder, roster=ROSTER)
+        inc, notices = esc.advance(inc, now, policy, ladder, roster=ROSTER)
         texts = [n.text for n in notices if isinstance(n, ThreadReply)]
         out.append(((now - T0).total_seconds() / 60, " ".join(texts)))
     return out
@@ -85,13 +86,13 @@ def test_ack_then_nothing_is_due() -> None:
     with pytest.raises(sm.TransitionError, match="already acknowledged"):
         sm.acknowledge(inc, "CW", T0 + timedelta(minutes=9))
     with pytest.raises(sm.TransitionError, match="acknowledged: nothing to escalate"):
-        sm.advance(inc, T0 + timedelta(hours=1), policy, LADDER)
+        esc.advance(inc, T0 + timedelta(hours=1), policy, LADDER)
 
 
 def test_step_not_due_is_refused() -> None:
     policy = EscalationPolicy()
     with pytest.raises(sm.TransitionError, match="no step due"):
-        sm.advance(_open(policy), T0 + timedelta(minutes=9), policy, LADDER)
+        esc.advance(_open(policy), T0 + timedelta(minutes=9), policy, LADDER)
 
 
 def _dms(notices: list[Notice]) -> list[tuple[str, str]]:
@@ -115,7 +116,7 @@ def test_a_handover_under_an_open_page_passes_it_on() -> None:
     before = _rungs((P, "AM"), (B, "CW"), (C, "SK"), (L, "PR"))
     after = _rungs((P, "PR"), (B, "SK"), (C, "CW"), (L, "AM"))
     t0 = ist("2025-09-29 08:55")
-    inc, _ = sm.open_incident(
+    inc, _ = esc.open_incident(
         id="INC-7",
         pipeline="growth-agg",
         severity=sm.Severity.SEV1,
@@ -131,7 +132,7 @@ def test_a_handover_under_an_open_page_passes_it_on() -> None:
         boundary=ist("2025-09-29 09:00"),
     )
     assert inc.due == ist("2025-09-29 09:00")  # the boundary comes before the backup rung
-    inc, notices = sm.advance(
+    inc, notices = esc.advance(
         inc,
         ist("2025-09-29 09:00"),
         policy,
@@ -148,7 +149,7 @@ def test_a_handover_under_an_open_page_passes_it_on() -> None:
         "still not ACKed."
     ]
     assert inc.next_at == ist("2025-09-29 09:05") and inc.level == 0
-    inc, notices = sm.advance(inc, ist("2025-09-29 09:05"), policy, after)
+    inc, notices = esc.advance(inc, ist("2025-09-29 09:05"), policy, after)
     assert _dms(notices) == [("SK", "You are paged as Backup. No ACK in 10 min.")]
 
 
@@ -157,7 +158,7 @@ def test_nobody_is_paged_twice_for_the_same_rung() -> None:
     inc = _open(policy)
     # A boundary with no change to anyone reached: nothing is sent but the redraw.
     inc = inc.model_copy(update={"check_at": T0 + timedelta(minutes=5)})
-    inc, notices = sm.advance(inc, T0 + timedelta(minutes=5), policy, LADDER)
+    inc, notices = esc.advance(inc, T0 + timedelta(minutes=5), policy, LADDER)
     assert _dms(notices) == [] and _thread(notices) == []
 
 
@@ -165,8 +166,8 @@ def test_when_the_commander_rung_is_empty_both_free_engineers_lead() -> None:
     policy = EscalationPolicy()
     ladder = _rungs((P, "CW"), (B, "SK"), (L, "AM"), (L, "PR"))
     inc = _open(policy, ladder)
-    inc, _ = sm.advance(inc, T0 + timedelta(minutes=10), policy, ladder)
-    inc, notices = sm.advance(inc, T0 + timedelta(minutes=25), policy, ladder)
+    inc, _ = esc.advance(inc, T0 + timedelta(minutes=10), policy, ladder)
+    inc, notices = esc.advance(inc, T0 + timedelta(minutes=25), policy, ladder)
     assert sorted(m for m, _ in _dms(notices)) == ["AM", "PR"]
     assert _thread(notices) == ["No ACK in 15 min: escalated to Data Platform Lead {AM} and {PR}."]
 
@@ -174,15 +175,15 @@ def test_when_the_commander_rung_is_empty_both_free_engineers_lead() -> None:
 def test_the_final_page_reaches_every_engineer() -> None:
     policy = EscalationPolicy(repeat_count=1)
     inc = _open(policy, LADDER[:2])
-    inc, _ = sm.advance(inc, T0 + timedelta(minutes=10), policy, LADDER[:2], roster=ROSTER)
-    inc, notices = sm.advance(inc, T0 + timedelta(minutes=25), policy, LADDER[:2], roster=ROSTER)
+    inc, _ = esc.advance(inc, T0 + timedelta(minutes=10), policy, LADDER[:2], roster=ROSTER)
+    inc, notices = esc.advance(inc, T0 + timedelta(minutes=25), policy, LADDER[:2], roster=ROSTER)
     assert sorted(m for m, _ in _dms(notices)) == sorted(ROSTER)
     assert inc.exhausted and inc.next_at is None
 
 
 def test_sev3_stops_after_the_backup() -> None:
     policy = EscalationPolicy()
-    inc, _ = sm.open_incident(
+    inc, _ = esc.open_incident(
         id="INC-1",
         pipeline="growth-agg",
         severity=sm.Severity.SEV3,
@@ -198,7 +199,7 @@ def test_sev3_stops_after_the_backup() -> None:
         rungs=["primary", "backup"],
         repeat=False,
     )
-    inc, notices = sm.advance(inc, T0 + timedelta(minutes=10), policy, LADDER)
+    inc, notices = esc.advance(inc, T0 + timedelta(minutes=10), policy, LADDER)
     assert [m for m, _ in _dms(notices)] == ["CW"]
     assert "Automatic escalation has run out" in " ".join(_thread(notices))
     assert inc.next_at is None
@@ -207,7 +208,7 @@ def test_sev3_stops_after_the_backup() -> None:
 def test_a_member_who_cannot_be_reached_is_named_and_the_next_rung_fires_at_once() -> None:
     policy = EscalationPolicy()
     inc = _open(policy)
-    inc, notices = sm.advance(
+    inc, notices = esc.advance(
         inc,
         T0 + timedelta(minutes=10),
         policy,
