@@ -252,7 +252,12 @@ class DeliveryPool:
                         await ev.wait()
                 await self.senders.send(head.notice, folded)  # type: ignore[arg-type]
         except Wait as wait:
-            await self._later(group, now + timedelta(seconds=wait.seconds))
+            at = now + timedelta(seconds=wait.seconds)
+            await self._later(group, at)
+            if head.notice is not None and isinstance(head.notice, PageDM):
+                # Pages for this person waiting in the queue (claimed by nobody, or by
+                # another replica later) go at the same moment, to be folded into one DM.
+                await self.outbox.gather_fold(f"dm:{head.notice.member}", at)
             return
         except NotReady:
             await self._later(group, now + NOT_READY_DELAY)

@@ -66,6 +66,7 @@ class Outbox:
         self._enqueue_once = redis.register_script(scripts.ENQUEUE_ONCE)
         self._claim = redis.register_script(scripts.CLAIM_NOTICES)
         self._claim_fold = redis.register_script(scripts.CLAIM_FOLD)
+        self._gather_fold = redis.register_script(scripts.GATHER_FOLD)
         self._move = redis.register_script(scripts.MOVE_IF_HELD)
         self._done = redis.register_script(scripts.DONE)
         self._failed = redis.register_script(scripts.FAILED)
@@ -119,6 +120,14 @@ class Outbox:
             args=[_s(now + horizon), _s(until), limit, keys.OUTBOX_PREFIX, holding],
         )
         return [self._claimed(int(Lane.PAGE), str(r[0]), str(r[1]), "", until) for r in rows]
+
+    async def gather_fold(self, group: str, at: datetime) -> int:
+        """Move every queued notice of the group due before `at` to `at` (see GATHER_FOLD).
+        Only unclaimed ones move: a claimed notice's score is its lease's end, later."""
+        moved = await self._gather_fold(
+            keys=[keys.outbox_fold(group), keys.outbox_queue(Lane.PAGE)], args=[_s(at)]
+        )
+        return int(moved)
 
     @staticmethod
     def _claimed(lane: int, nid: str, raw: str, gen: str, until: datetime) -> Claimed:

@@ -169,6 +169,21 @@ end
 return out
 """
 
+# A person's page DMs must wait for the pace: move every one of them queued and due before
+# ARGV[1] to ARGV[1], so that whichever replica claims them then sends them as one DM.
+# KEYS: fold set, page lane queue. ARGV: the time they may go
+GATHER_FOLD = """
+local n = 0
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local score = redis.call('ZSCORE', KEYS[2], id)
+  if score and tonumber(score) < tonumber(ARGV[1]) then
+    redis.call('ZADD', KEYS[2], ARGV[1], id)
+    n = n + 1
+  end
+end
+return n
+"""
+
 # Move claimed notices to a new score if each is still ours (its score is the lease we were
 # given): renews leases, and puts a notice back for later (pace, Retry-After, not ready).
 # KEYS: the lanes' queues. ARGV: triples of lane, id, held score, then the new score last
