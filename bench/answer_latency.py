@@ -68,7 +68,11 @@ def pct(xs: list[float], q: float) -> float:
 def element(msg: Msg, action_id: str, value: str | None = None) -> tuple[Msg, str] | None:
     for block in msg.get("blocks") or []:
         for el in block.get("elements") or []:
-            if el.get("action_id") == action_id and value in (None, el.get("value")):
+            # A page's Escalate now value also carries its position ("INC-1@0.0").
+            got = str(el.get("value"))
+            if el.get("action_id") == action_id and (
+                value is None or got == value or got.startswith(f"{value}@")
+            ):
                 return el, str(block.get("block_id"))
     return None
 
@@ -281,6 +285,7 @@ async def main(rounds: int) -> int:
         "slack_post_rate": 1.0,
         "slack_post_burst": 4,
         "slack_update_every": 3.0,
+        "slack_update_rate": 0.0,
     }
     h = Harness(redis, SystemClock(), load_config(ROOT / "schedules"), overrides)
     h.autodeliver = False

@@ -65,8 +65,10 @@ class Settings(BaseSettings):
     slack_post_burst: int = Field(default=4, ge=1, validation_alias="SLACK_POST_BURST")
     # At most one chat.update per message this often; updates in between coalesce.
     slack_update_every: float = Field(default=3.0, ge=0, validation_alias="SLACK_UPDATE_EVERY")
-    # All chat.update calls together (Tier 3: about 50 a minute for the workspace; 0: unpaced).
-    slack_update_rate: float = Field(default=0.8, ge=0, validation_alias="SLACK_UPDATE_RATE")
+    # All chat.update calls together, per second (0: only the per-message pace above). Slack
+    # lists chat.update as Tier 3 (about 50 a minute); a 429 there blocks edits in that
+    # channel only, so the default leaves it to Slack and coalescing.
+    slack_update_rate: float = Field(default=0.0, ge=0, validation_alias="SLACK_UPDATE_RATE")
 
     @classmethod
     def settings_customise_sources(

@@ -36,8 +36,8 @@ class Pacing:
     post_rate: float = 1.0  # posts per second per channel (0: unpaced)
     post_burst: int = 4
     update_every: float = 3.0  # seconds between chat.update calls on one message (0: none)
-    # chat.update is Tier 3 (about 50 a minute for the workspace): all edits share this.
-    update_rate: float = 0.8
+    # All edits share this bucket when set (chat.update is Tier 3, about 50 a minute).
+    update_rate: float = 0.0
     update_burst: int = 10
 
 
