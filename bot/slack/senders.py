@@ -195,15 +195,21 @@ class Senders:
             # configuration); nothing to send.
             log.warning("cannot page %s: no slack_id in team.toml", member.initials)
             return
-        if len(live) == 1:
-            n, stored = live[0]
-            where = self.config.pipeline(stored.incident.pipeline).channel
-            body = dm_message(self.config, stored.incident, n.text, where)
-        else:
-            body = folded_dm_message(self.config, [(s.incident, n.text) for n, s in live])
-        ids = [n.id for n, _ in live]
         try:
             channel = await self.out.dm_channel(member.slack_id)
+            # A page whose earlier send had no answer may be in Slack already: leave it
+            # out (it is done), and send the others.
+            posted = await self.out.already_posted([n.id for n, _ in live], channel)
+            live = [(n, st) for n, st in live if n.id not in posted]
+            if not live:
+                return
+            if len(live) == 1:
+                n, stored = live[0]
+                where = self.config.pipeline(stored.incident.pipeline).channel
+                body = dm_message(self.config, stored.incident, n.text, where)
+            else:
+                body = folded_dm_message(self.config, [(s.incident, n.text) for n, s in live])
+            ids = [n.id for n, _ in live]
             await self.out.post_once(ids[0], channel, also=ids[1:], urgent=True, **body)
         except SlackApiError as exc:
             code = str(exc.response.get("error", ""))
@@ -268,6 +274,7 @@ class Senders:
             await self.checklists.record_posted(
                 run.id, channel=channel, parent_ts=parent, message_ts=[]
             )
+            await self.out.outbox.clear_inflight([f"{marker}#0"])
             run = await self.checklists.get(run.id)
         posted = list(run.message_ts)
         for i, body in enumerate(thread_messages(self.config, run)):
@@ -284,6 +291,7 @@ class Senders:
             await self.checklists.record_posted(
                 run.id, channel=channel, parent_ts=None, message_ts=posted
             )
+            await self.out.outbox.clear_inflight([f"{marker}#{i + 1}"])
         log.info("checklist %s posted in %s", run.id, channel)
 
     async def _redraw(self, run_id: str) -> None:

@@ -29,6 +29,8 @@ from bot.store.outbox import Outbox
 
 log = logging.getLogger(__name__)
 EVENT_TYPE = "oncall_notice"
+# How many pages of history (200 messages each) a sent-once check reads at most.
+FIND_PAGES = 10
 
 
 @dataclass(frozen=True)
@@ -125,56 +127,77 @@ class SlackOut:
         urgent: bool = False,
         **kw: Any,
     ) -> tuple[str, str]:
-        """chat.postMessage at most once for `marker` (and for the notices in `also` folded
-        into the same message); (channel id, ts). An `urgent` post (a page) may use the
-        tokens a channel keeps in reserve."""
+        """chat.postMessage at most once for `marker` (and the notices in `also` folded into
+        the same message: the caller leaves out any `already_posted` found); (channel id,
+        ts). An `urgent` post (a page) may use the tokens a channel keeps in reserve.
+
+        The in-flight mark stays after a successful send: the outbox clears it when it
+        records the notice as delivered (or the caller, for one part of a multi-message
+        post), so a crash in between still finds the message instead of posting again."""
         await self.pace_post(channel, urgent)
         marks = [marker, *(also or [])]
-        since = await self.outbox.inflight_since(marker)
-        if since is not None:
-            try:
-                found = await self._find(marker, channel, thread_ts, since)
-            except SlackApiError as exc:
-                # Without the history scopes (or in a channel we cannot read) the check
-                # cannot be made: posting again risks a duplicate, not posting loses it.
-                log.warning("cannot look for notice %s (%s); posting", marker, exc)
-                found = None
-            if found is not None:
-                log.info("notice %s was already posted (ts %s): not posting again", marker, found)
-                await self.outbox.clear_inflight(marks)
-                return channel, found
-        await self.outbox.mark_inflight(marks, self.clock.now())
+        found = await self.already_posted([marker], channel, thread_ts)
+        if marker in found:
+            log.info("notice %s was already posted (ts %s): not posting again", marker, found)
+            return channel, found[marker]
+        fresh = await self.outbox.mark_inflight(marks, self.clock.now())
         meta = {"event_type": EVENT_TYPE, "event_payload": {"id": marker, "ids": marks}}
         try:
             resp = await self.client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, metadata=meta, **kw
             )
         except SlackApiError as exc:
-            # Slack answered: nothing was posted, so no search is needed on the retry.
-            await self.outbox.clear_inflight(marks)
+            # Slack answered, so this attempt posted nothing; marks left by an earlier
+            # attempt of unknown outcome stay.
+            await self.outbox.clear_inflight(fresh)
             if exc.response.status_code == 429:
                 raise await self.blocked("chat.postMessage", channel, exc) from exc
             raise
-        await self.outbox.clear_inflight(marks)
         return str(resp["channel"]), str(resp["ts"])
 
+    async def already_posted(
+        self, ids: list[str], channel: str, thread_ts: str | None = None
+    ) -> dict[str, str]:
+        """Which of `ids` an earlier send of unknown outcome did post (id → ts): only ids
+        with an in-flight mark are looked for, in the channel or thread since the first."""
+        marked = await self.outbox.inflight_of(ids)
+        if not marked:
+            return {}
+        try:
+            return await self._find(set(marked), channel, thread_ts, min(marked.values()))
+        except SlackApiError as exc:
+            # Without the history scopes (or in a channel we cannot read) the check cannot
+            # be made: posting again risks a duplicate, not posting would lose the message.
+            log.warning("cannot look for notices %s (%s); posting", sorted(marked), exc)
+            return {}
+
     async def _find(
-        self, marker: str, channel: str, thread_ts: str | None, since: float
-    ) -> str | None:
+        self, wanted: set[str], channel: str, thread_ts: str | None, since: float
+    ) -> dict[str, str]:
         oldest = f"{since - 5:.6f}"  # a little slack for clocks
-        if thread_ts:
-            resp = await self.client.conversations_replies(
-                channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=200
-            )
-        else:
-            resp = await self.client.conversations_history(
-                channel=channel, oldest=oldest, include_all_metadata=True, limit=200
-            )
-        for msg in resp.get("messages") or []:
-            payload = (msg.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("id") == marker or marker in (payload.get("ids") or []):
-                return str(msg.get("ts"))
-        return None
+        found: dict[str, str] = {}
+        cursor = None
+        for _ in range(FIND_PAGES):
+            args: dict[str, Any] = {
+                "channel": channel,
+                "oldest": oldest,
+                "include_all_metadata": True,
+                "limit": 200,
+            }
+            if cursor:
+                args["cursor"] = cursor
+            if thread_ts:
+                resp = await self.client.conversations_replies(ts=thread_ts, **args)
+            else:
+                resp = await self.client.conversations_history(**args)
+            for msg in resp.get("messages") or []:
+                payload = (msg.get("metadata") or {}).get("event_payload") or {}
+                for nid in {payload.get("id"), *(payload.get("ids") or [])} & wanted:
+                    found[str(nid)] = str(msg.get("ts"))
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if found.keys() >= wanted or not (resp.get("has_more") and cursor):
+                break
+        return found
 
     # --- direct messages ---------------------------------------------------------------------
 

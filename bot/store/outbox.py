@@ -185,21 +185,27 @@ class Outbox:
 
     # --- sent-once bookkeeping --------------------------------------------------------------
 
-    async def mark_inflight(self, ids: Sequence[str], now: datetime) -> None:
-        """Record that a send starts. Cleared once Slack answers; if it never does (timeout,
-        crash), the retry finds the mark and looks for the message in Slack first. The
-        first attempt's time is kept: the search starts there."""
+    async def mark_inflight(self, ids: Sequence[str], now: datetime) -> list[str]:
+        """Record that a send starts; returns the ids marked now (others keep the mark of
+        an earlier attempt, whose time the search starts from). Cleared when the notice is
+        done; if the send never answers (timeout, crash), the retry finds the mark and
+        looks for the message in Slack first."""
         pipe = self.redis.pipeline(transaction=False)
         for nid in ids:
             pipe.hsetnx(keys.OUTBOX_INFLIGHT, nid, repr(now.timestamp()))
-        await pipe.execute()
+        set_now = await pipe.execute()
+        return [nid for nid, fresh in zip(ids, set_now, strict=True) if fresh]
 
-    async def inflight_since(self, nid: str) -> float | None:
-        raw = await self.redis.hget(keys.OUTBOX_INFLIGHT, nid)
-        return None if raw is None else float(raw)
+    async def inflight_of(self, ids: Sequence[str]) -> dict[str, float]:
+        """The in-flight marks of `ids` that exist: id → when the first attempt started."""
+        if not ids:
+            return {}
+        raw = await self.redis.hmget(keys.OUTBOX_INFLIGHT, list(ids))
+        return {nid: float(v) for nid, v in zip(ids, raw, strict=True) if v is not None}
 
     async def clear_inflight(self, ids: Sequence[str]) -> None:
-        await self.redis.hdel(keys.OUTBOX_INFLIGHT, *ids)
+        if ids:
+            await self.redis.hdel(keys.OUTBOX_INFLIGHT, *ids)
 
     # --- inspection and operator tools ---------------------------------------------------
 
