@@ -302,8 +302,14 @@ class FakeSlack:
         ]
         found.sort(key=lambda m: Decimal(m["ts"]), reverse=True)
         include = _truthy(args.get("include_all_metadata"))
-        page = [self._metadata(m, include) for m in found[:limit]]
-        return {"ok": True, "messages": page, "has_more": len(found) > limit}
+        # Slack pages with an opaque cursor; here it is simply the offset of the next page.
+        start = int(str(args.get("cursor") or "0") or 0)
+        page = [self._metadata(m, include) for m in found[start : start + limit]]
+        more = len(found) > start + limit
+        answer: dict[str, Any] = {"ok": True, "messages": page, "has_more": more}
+        if more:
+            answer["response_metadata"] = {"next_cursor": str(start + limit)}
+        return answer
 
     def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(args.get("channel")), str(args.get("ts"))

@@ -281,3 +281,19 @@ async def test_admin_methods_answer_ok(fake: FakeSlack) -> None:
         "views.publish",
         "auth.test",
     ]
+
+
+async def test_history_pages_with_a_cursor() -> None:
+    fake = FakeSlack()
+    await fake.start()
+    try:
+        c = client(fake)
+        for n in range(5):
+            await c.chat_postMessage(channel="C1", text=f"m{n}")
+        first = await c.conversations_history(channel="C1", limit=2)
+        assert [m["text"] for m in first["messages"]] == ["m4", "m3"] and first["has_more"]
+        cursor = first["response_metadata"]["next_cursor"]
+        second = await c.conversations_history(channel="C1", limit=2, cursor=cursor)
+        assert [m["text"] for m in second["messages"]] == ["m2", "m1"]
+    finally:
+        await fake.stop()
