@@ -175,7 +175,10 @@ async def _serve(settings: Settings, embedded_store: bool) -> int:
     if problem is not None:
         await redis.aclose()
         return _fail(problem)
-    runner = web.AppRunner(build_web_app(deps, app))
+    # The access log is off unless asked for (ONCALL_ACCESS_LOG): a line per request is
+    # what forged traffic would fill the log with, and it is a fifth of the CPU under load.
+    access = logging.getLogger("aiohttp.access") if settings.access_log else None
+    runner = web.AppRunner(build_web_app(deps, app), access_log=access)
     jobs = background_jobs(deps)
     pool = delivery_pool(deps, app.client)
     await runner.setup()
