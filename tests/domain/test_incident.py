@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -23,21 +24,23 @@ LADDER = [
 ROSTER = ["AM", "PR", "CW", "SK"]
 
 
-def _open(policy: EscalationPolicy, ladder: list[Rung] = LADDER) -> sm.Incident:
-    inc, _ = esc.open_incident(
-        id="INC-1",
-        pipeline="growth-agg",
-        severity=sm.Severity.SEV1,
-        summary="late",
-        signal=None,
-        dedupe_key="k",
-        mode=sm.Mode.PAGE,
-        ladder=ladder,
-        now=T0,
-        opened_by="AM",
-        policy=policy,
-        checklist=False,
-    )
+def _open(policy: EscalationPolicy, ladder: list[Rung] = LADDER, **overrides: Any) -> sm.Incident:
+    """A Sev-1 page on growth-agg opened at T0; `overrides` change any argument."""
+    args: dict[str, Any] = {
+        "id": "INC-1",
+        "pipeline": "growth-agg",
+        "severity": sm.Severity.SEV1,
+        "summary": "late",
+        "signal": None,
+        "dedupe_key": "k",
+        "mode": sm.Mode.PAGE,
+        "ladder": ladder,
+        "now": T0,
+        "opened_by": "AM",
+        "policy": policy,
+        "checklist": False,
+    }
+    inc, _ = esc.open_incident(**{**args, **overrides})
     return inc
 
 
@@ -116,21 +119,7 @@ def test_a_handover_under_an_open_page_passes_it_on() -> None:
     before = _rungs((P, "AM"), (B, "CW"), (C, "SK"), (L, "PR"))
     after = _rungs((P, "PR"), (B, "SK"), (C, "CW"), (L, "AM"))
     t0 = ist("2025-09-29 08:55")
-    inc, _ = esc.open_incident(
-        id="INC-7",
-        pipeline="growth-agg",
-        severity=sm.Severity.SEV1,
-        summary="late",
-        signal=None,
-        dedupe_key="k",
-        mode=sm.Mode.PAGE,
-        ladder=before,
-        now=t0,
-        opened_by="AM",
-        policy=policy,
-        checklist=False,
-        boundary=ist("2025-09-29 09:00"),
-    )
+    inc = _open(policy, before, id="INC-7", now=t0, boundary=ist("2025-09-29 09:00"))
     assert inc.due == ist("2025-09-29 09:00")  # the boundary comes before the backup rung
     inc, notices = esc.advance(
         inc,
@@ -183,22 +172,7 @@ def test_the_final_page_reaches_every_engineer() -> None:
 
 def test_sev3_stops_after_the_backup() -> None:
     policy = EscalationPolicy()
-    inc, _ = esc.open_incident(
-        id="INC-1",
-        pipeline="growth-agg",
-        severity=sm.Severity.SEV3,
-        summary="late",
-        signal=None,
-        dedupe_key="k",
-        mode=sm.Mode.PAGE,
-        ladder=LADDER,
-        now=T0,
-        opened_by="AM",
-        policy=policy,
-        checklist=False,
-        rungs=["primary", "backup"],
-        repeat=False,
-    )
+    inc = _open(policy, severity=sm.Severity.SEV3, rungs=["primary", "backup"], repeat=False)
     inc, notices = esc.advance(inc, T0 + timedelta(minutes=10), policy, LADDER)
     assert [m for m, _ in _dms(notices)] == ["CW"]
     assert "Automatic escalation has run out" in " ".join(_thread(notices))
