@@ -208,7 +208,8 @@ def already_escalated(cfg: TeamConfig, inc: Incident) -> str:
     at = when(inc.stepped_at, cfg.zone) if inc.stepped_at else "earlier"
     return (
         f"Nothing changed: {inc.id} was already escalated to {where} at {at} "
-        "(your button was from before that). Press Escalate now again to move it on."
+        "(your button was from before that). To move it on, press Escalate now on the page "
+        "as it reads now."
     )
 
 
