@@ -22,6 +22,7 @@ from bot.slack.listeners.common import STORE_DOWN
 from bot.store.connection import connect
 from tests.conftest import ROOT
 from tests.e2e.paging_helpers import IDS, advance, dms, page_posts, thread
+from tests.processes import free_port
 
 PAGE = "growth-agg sev1 DAU table is 2 h late"
 
@@ -151,12 +152,6 @@ async def test_healthz_is_200_with_redis(harness: Harness) -> None:
 # --- the background loop ----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class RedisServer:
     """A private redis-server on a fixed port that the test can kill and start again."""
 
@@ -196,7 +191,7 @@ class RedisServer:
 def redis_server() -> Iterator[RedisServer]:
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not on PATH")
-    server = RedisServer(_free_port())
+    server = RedisServer(free_port())
     server.start()
     yield server
     server.kill()

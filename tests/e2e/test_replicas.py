@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,6 +32,7 @@ from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
 from tests.conftest import REDIS_URL, ROOT
 from tests.e2e.paging_helpers import INITIALS
+from tests.processes import fast_config, free_port
 from tests.synthetic import long_runbook_text
 
 INVESTOR = ["profit-agg", "growth-agg", "engagement-agg"]
@@ -110,35 +109,11 @@ async def test_two_replicas_fire_each_step_exactly_once(
 needs_real_redis = pytest.mark.skipif(not REDIS_URL, reason="needs REDIS_URL (real Redis)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _fast_config(tmp: Path, backup_after: str) -> Path:
-    target = tmp / "schedules"
-    shutil.copytree(ROOT / "schedules", target)
-    policy = target / "policy.toml"
-    text = policy.read_text()
-    for old, new in [
-        ('backup_after = "10m"', f'backup_after = "{backup_after}"'),
-        ('commander_after = "15m"', 'commander_after = "1s"'),
-        ('lead_after = "15m"', 'lead_after = "1s"'),
-        ('repeat_every = "15m"', 'repeat_every = "1s"'),
-        ("repeat_count = 4", "repeat_count = 1"),
-    ]:
-        assert old in text
-        text = text.replace(old, new)
-    policy.write_text(text)
-    return target
-
-
 class Bot:
     """One `oncall-bot serve` process."""
 
     def __init__(self, slack: FakeSlack, config_dir: Path, runbooks: Path | None = None) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": "xoxb-test",
@@ -196,7 +171,7 @@ async def _until(predicate: object, seconds: float) -> None:
 async def test_two_processes_deliver_every_step_once(tmp_path: Path, redis: Redis) -> None:
     slack = FakeSlack()
     await slack.start()
-    config_dir = _fast_config(tmp_path, backup_after="1s")
+    config_dir = fast_config(tmp_path, backup_after="1s")
     bots = [Bot(slack, config_dir), Bot(slack, config_dir)]
     try:
         async with aiohttp.ClientSession() as session:
@@ -235,7 +210,7 @@ async def test_sigkill_mid_escalation_then_restart_fires_overdue_step(
 ) -> None:
     slack = FakeSlack()
     await slack.start()
-    config_dir = _fast_config(tmp_path, backup_after="3s")
+    config_dir = fast_config(tmp_path, backup_after="3s")
     first = Bot(slack, config_dir)
     second: Bot | None = None
     try:
@@ -273,7 +248,7 @@ async def test_sigkill_mid_checklist_post_the_next_process_completes_it_once(
     slack = FakeSlack()
     await slack.start()
     slack.slow(0.7, ["chat.postMessage"])
-    config_dir = _fast_config(tmp_path, backup_after="10m")
+    config_dir = fast_config(tmp_path, backup_after="10m")
     runbooks = tmp_path / "runbooks"
     runbooks.mkdir()
     # 500 steps: a summary and three thread messages, so the post spans several calls.
@@ -325,7 +300,7 @@ async def test_rungs_claimed_by_a_replica_that_died_fire_within_5_s(
 ) -> None:
     slack = FakeSlack()
     await slack.start()
-    config_dir = _fast_config(tmp_path, backup_after="4s")
+    config_dir = fast_config(tmp_path, backup_after="4s")
     live = Bot(slack, config_dir)
     try:
         async with aiohttp.ClientSession() as session:

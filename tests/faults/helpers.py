@@ -2,7 +2,7 @@
 fake Slack, a private redis-server that can be restarted, and the checks every scenario
 makes (every page delivered, nothing delivered twice, rungs on time).
 
-Copied in spirit from tests/e2e/test_replicas.py (its `Bot`, `_fast_config`, `_alerts`,
+Copied in spirit from tests/e2e/test_replicas.py (its `Bot`, `_alerts`,
 `_page_dms`), grown for hundreds of incidents and for faults injected while they escalate.
 """
 
@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +38,7 @@ from bot.domain.schedule import LadderRole
 from bot.store import keys
 from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
+from tests.processes import fast_config, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 INVESTOR = ("profit-agg", "growth-agg", "engagement-agg")
@@ -61,31 +61,6 @@ BASE_ENV = {
     "SLACK_UPDATE_EVERY": "0",
     "SLACK_UPDATE_RATE": "0",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def fast_config(tmp: Path, backup_after: str = "2s", step: str = "1s") -> Path:
-    """The shipped schedules with escalation in seconds and one repeat (the final page)."""
-    target = tmp / "schedules"
-    shutil.copytree(ROOT / "schedules", target)
-    policy = target / "policy.toml"
-    text = policy.read_text()
-    for old, new in [
-        ('backup_after = "10m"', f'backup_after = "{backup_after}"'),
-        ('commander_after = "15m"', f'commander_after = "{step}"'),
-        ('lead_after = "15m"', f'lead_after = "{step}"'),
-        ('repeat_every = "15m"', f'repeat_every = "{step}"'),
-        ("repeat_count = 4", "repeat_count = 1"),
-    ]:
-        assert old in text, old
-        text = text.replace(old, new)
-    policy.write_text(text)
-    return target
 
 
 def alerts(n: int, prefix: str, start: int = 0) -> list[dict[str, object]]:
