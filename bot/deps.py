@@ -57,6 +57,7 @@ def build_deps(
     paging = PagingService(
         cfg, calendar, schedule, incidents, waker.wake, checklists=bool(runbooks)
     )
+    swaps.on_schedule_change = paging.schedule_changes_at
     return Deps(
         settings=settings,
         config=cfg,

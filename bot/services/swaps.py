@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -40,6 +41,9 @@ from bot.domain.swaps import (
 from bot.store import keys
 from bot.store.swaps import SwapStore
 
+# (when the schedule changes, now): lets open pages look again at their ladder then.
+ScheduleChanged = Callable[[datetime, datetime], Awaitable[None]]
+
 # How far ahead the reminder job looks: the longest reminder lead plus a margin.
 REMINDER_HORIZON = timedelta(days=8)
 NOTE_AHEAD = timedelta(days=7)
@@ -66,6 +70,8 @@ class SwapService:
         self.calendar = calendar
         self.store = store
         self.clock = clock
+        # Set once paging exists (it reads this service's swaps, so it is built after it).
+        self.on_schedule_change: ScheduleChanged | None = None
 
     async def request(
         self,
@@ -103,7 +109,9 @@ class SwapService:
         return await self.store.create(swap, notices)
 
     async def approve(self, swap_id: int, actor: str) -> Swap:
-        return await self._decide(swap_id, actor, SwapStatus.APPROVED)
+        done = await self._decide(swap_id, actor, SwapStatus.APPROVED)
+        await self._schedule_changed(done)
+        return done
 
     async def decline(self, swap_id: int, actor: str) -> Swap:
         return await self._decide(swap_id, actor, SwapStatus.DECLINED)
@@ -151,7 +159,16 @@ class SwapService:
             swap_id, SwapStatus.CANCELLED, actor, now, check, decision_notices
         )
         # The last check ran inside the transaction that succeeded.
-        return done, seen[-1] is SwapStatus.APPROVED
+        was_approved = seen[-1] is SwapStatus.APPROVED
+        if was_approved:
+            await self._schedule_changed(done)
+        return done, was_approved
+
+    async def _schedule_changed(self, swap: Swap) -> None:
+        """Open pages follow the schedule: have them look again when this swap changes it
+        (from there each finds the swap's later edges in the schedule itself)."""
+        if self.on_schedule_change is not None:
+            await self.on_schedule_change(swap.first_start, self.clock.now())
 
     async def expire_due(self) -> list[Swap]:
         """Expire pending requests whose window has started; returns those this process

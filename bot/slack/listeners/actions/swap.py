@@ -26,10 +26,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         swap_id, actor = int(value), actor_name(context)
         try:
             if approve:
-                done = await deps.swaps.approve(swap_id, actor)
-                # Open pages follow the schedule: have them look again when it changes (from
-                # there each finds the swap's later edges in the schedule itself).
-                await deps.paging.schedule_changes_at(done.first_start, deps.clock.now())
+                await deps.swaps.approve(swap_id, actor)
             else:
                 await deps.swaps.decline(swap_id, actor)
         except TransitionRefused as exc:

@@ -59,12 +59,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if query.kind == "cancel":
             assert query.swap_id is not None
             try:
-                done, was_approved = await deps.swaps.cancel(query.swap_id, me)
+                done, _ = await deps.swaps.cancel(query.swap_id, me)
             except TransitionRefused as exc:
                 await ack(**refusal(str(exc)).body())
                 return
-            if was_approved:
-                await deps.paging.schedule_changes_at(done.first_start, deps.clock.now())
             deps.waker.wake()
             await ack(**cancelled_reply(cfg, done).body())
             return
