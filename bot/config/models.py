@@ -170,6 +170,11 @@ class EscalationPolicy(Strict):
     repeat_count: int = Field(default=4, ge=0, le=100)
     # Channel notifications (no ladder) close by themselves after this long.
     notify_autoclose: Duration = timedelta(hours=12)
+    # A page opens its runbook checklist in its thread by itself, unless another incident of
+    # the same pipeline did within this long: an alert storm's incidents are one
+    # investigation, and fifty checklists would hold the channel behind Slack's pace. The
+    # others offer an "Open checklist" button.
+    checklist_once_per: Duration = timedelta(minutes=30)
     # None means "roster order": the first engineer not already on the ladder leads.
     lead_preference: list[str] | None = None
 

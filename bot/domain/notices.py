@@ -113,6 +113,8 @@ class IncidentChecklist(_Notice):
 
     kind: Literal["incident_checklist"] = "incident_checklist"
     incident: str
+    # Someone pressed "Open checklist": open it whatever the once-per-pipeline rule says.
+    requested: bool = False
 
 
 class ChecklistPost(_Notice):

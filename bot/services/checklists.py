@@ -8,6 +8,7 @@ this service stores the run and queues them in the same transaction; the Slack l
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.domain.checklist import (
@@ -83,6 +84,15 @@ class ChecklistService:
             opened_by=opened_by,
             opened_at=self.clock.now(),
         )
+
+    async def claim_auto(self, pipeline: str, incident_id: str, every: timedelta) -> str:
+        """The incident allowed to open the pipeline's checklist by itself now (see
+        EscalationPolicy.checklist_once_per): `incident_id`, or the one that did lately."""
+        return await self.store.claim_auto(pipeline, incident_id, self.clock.now(), every)
+
+    async def auto_holder(self, pipeline: str) -> str | None:
+        """The incident whose thread holds the pipeline's checklist opened lately, if any."""
+        return await self.store.auto_holder(pipeline, self.clock.now())
 
     async def new_id(self) -> str:
         return await self.store.new_id()

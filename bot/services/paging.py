@@ -18,7 +18,7 @@ from bot.domain import incident as sm
 from bot.domain.alerts import Alert, default_severity, paging_mode, within_slo
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.incident import Incident, Mode, Severity, TransitionError
-from bot.domain.notices import Notice
+from bot.domain.notices import IncidentChecklist, Notice
 from bot.domain.schedule import BeforeRotation, Rung
 from bot.services.schedule import ScheduleService
 from bot.store.incidents import IncidentStore, Stored
@@ -180,6 +180,21 @@ class PagingService:
     ) -> Incident:
         """Escalate now; `seen` is the escalation position the clicker's message showed."""
         return (await self._advance(incident_id, now, forced_by=who, seen=seen))[0]
+
+    async def open_checklist(self, incident_id: str, now: datetime) -> Incident:
+        """Someone pressed "Open checklist" on a page: queue its checklist for the thread.
+        Raises TransitionError when there is nothing to open."""
+        stored = await self.store.get(incident_id)
+        if stored is None:
+            raise TransitionError(f"No incident {incident_id}")
+        if stored.checklist:
+            raise TransitionError(f"{incident_id}'s checklist is already in its thread")
+        if not stored.incident.open:
+            raise TransitionError(f"{incident_id} is resolved")
+        await self.store.outbox.enqueue(
+            [IncidentChecklist(incident=incident_id, requested=True)], now
+        )
+        return stored.incident
 
     async def schedule_changes_at(self, at: datetime, now: datetime) -> None:
         """A swap was approved or cancelled: every unACKed page looks at its ladder again at

@@ -42,6 +42,8 @@ FOLD_LIMIT = 20  # page DMs folded into one message (each is two blocks of Slack
 # Page DMs due this soon are folded into the one being sent: they would wait for the next
 # pace token anyway, and go out a second later in a DM of their own.
 FOLD_HORIZON = timedelta(seconds=1)
+# How soon to look again at DMs another replica owns (it releases them within a Slack call).
+OWNED_ELSEWHERE_POLL = 0.05
 # Slack's answers that no retry will change: the notice is dropped, and logged.
 PERMANENT = frozenset(
     {
@@ -94,6 +96,8 @@ class DeliveryPool:
         # One person's page DMs go out one batch at a time, oldest first, so a newer page
         # never takes the pace token from an older one and pages due together fold.
         self._dm_locks: dict[str, asyncio.Lock] = {}
+        # Fold groups this replica owns (see Outbox.claim), with how many batches use each.
+        self._owned: dict[str, int] = {}
         self.sent = 0
 
     # --- running ------------------------------------------------------------------------
@@ -117,6 +121,9 @@ class DeliveryPool:
                     continue
                 if claimed:
                     continue  # fewer were due than workers were free: look again at once
+                if self.outbox.passed_over:
+                    await self.waker.wait(OWNED_ELSEWHERE_POLL, name="delivery")
+                    continue
                 await self.waker.wait(await self._idle_seconds(), name="delivery")
         finally:
             renewer.cancel()
@@ -163,6 +170,7 @@ class DeliveryPool:
                 return
             now = self.clock.now()
             kept = await self.outbox.renew(held, now)
+            await self.outbox.keep(list(self._owned))
             until = (now + self.outbox.LEASE).timestamp()
             for c in held:
                 if c.id in kept:
@@ -212,29 +220,44 @@ class DeliveryPool:
             if not isinstance(notice, PageDM):
                 await self._send(group, notice, [])
                 return
+            owned = f"dm:{notice.member}"
+            self._owned[owned] = self._owned.get(owned, 0) + 1
             lock = self._dm_locks.setdefault(notice.member, asyncio.Lock())
-            async with lock:
-                folded = [c.notice for c in group[1:] if isinstance(c.notice, PageDM)]
-                if len(group) < FOLD_LIMIT:
-                    peers = await self.outbox.claim_fold(
-                        f"dm:{notice.member}",
-                        self.clock.now(),
-                        FOLD_LIMIT - len(group),
-                        claimed.id,
-                        FOLD_HORIZON,
-                    )
-                    for p in peers:
-                        self.held[p.id] = p
-                        if isinstance(p.notice, PageDM):
-                            folded.append(p.notice)
-                    group += peers
-                await self._send(group, notice, folded)
+            try:
+                await self._page_dms(lock, group, notice, claimed)
+            finally:
+                self._owned[owned] -= 1
+                if not self._owned[owned]:
+                    del self._owned[owned]
+                    with contextlib.suppress(Exception):  # it expires with the lease anyway
+                        await self.outbox.release(owned)
         finally:
             for c in group:
                 self.held.pop(c.id, None)
             key = posts_for(claimed.notice)
             if key is not None and key in self.posting:
                 self.posting.pop(key).set()
+
+    async def _page_dms(
+        self, lock: asyncio.Lock, group: list[Claimed], notice: PageDM, claimed: Claimed
+    ) -> None:
+        """Send a person's page DMs, with any others of theirs due within FOLD_HORIZON."""
+        async with lock:
+            folded = [c.notice for c in group[1:] if isinstance(c.notice, PageDM)]
+            if len(group) < FOLD_LIMIT:
+                peers = await self.outbox.claim_fold(
+                    f"dm:{notice.member}",
+                    self.clock.now(),
+                    FOLD_LIMIT - len(group),
+                    claimed.id,
+                    FOLD_HORIZON,
+                )
+                for p in peers:
+                    self.held[p.id] = p
+                    if isinstance(p.notice, PageDM):
+                        folded.append(p.notice)
+                group += peers  # extends the caller's list: it lets go of them after
+            await self._send(group, notice, folded)
 
     async def _send(self, group: list[Claimed], notice: object, folded: list[PageDM]) -> None:
         head = group[0]

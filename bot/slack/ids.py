@@ -10,6 +10,7 @@ PAGE_ACTIONS_BLOCK = "page_actions"
 ACTION_PAGE_ACK = "page_ack"
 ACTION_PAGE_RESOLVE = "page_resolve"
 ACTION_PAGE_ESCALATE = "page_escalate"
+ACTION_PAGE_CHECKLIST = "page_checklist"
 
 COMMAND_RUNBOOK = "/runbook"
 # Every checklist checkbox group has this action ID; its block ID says which run it belongs

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -82,6 +82,11 @@ def posts_for(notice: Notice | None) -> str | None:
     return None
 
 
+# A page whose checklist has not opened this long after the incident opened (another
+# incident of the pipeline had it, and that claim has since lapsed) offers the button.
+OWN_CHECKLIST_GRACE = timedelta(minutes=1)
+
+
 @dataclass
 class Senders:
     config: TeamConfig
@@ -154,8 +159,17 @@ class Senders:
 
     async def _render(self, stored: Stored, now: datetime) -> dict[str, Any]:
         progress = None
+        offer: str | None = None
+        inc = stored.incident
         if stored.checklist:
             progress = await self.checklists.progress_text(stored.checklist)
+        elif inc.open and inc.pipeline in self.checklists.runbooks:
+            holder = await self.checklists.auto_holder(inc.pipeline)
+            if holder is not None and holder != inc.id:
+                offer = holder
+            elif holder is None and now - inc.opened_at > OWN_CHECKLIST_GRACE:
+                offer = ""  # its turn to open one by itself passed long ago
+
         return page_message(
             self.config,
             stored.incident,
@@ -164,6 +178,7 @@ class Senders:
             stored.last_value,
             progress,
             stored.window_ms,
+            offer,
         )
 
     async def _page_post(self, notice: PagePost, now: datetime) -> None:
@@ -232,6 +247,21 @@ class Senders:
         if pipeline not in self.checklists.runbooks:
             return
         run_id = stored.checklist
+        if run_id is None and not notice.requested:
+            every = self.config.policy.escalation.checklist_once_per
+            holder = await self.checklists.claim_auto(pipeline, stored.incident.id, every)
+            if holder != stored.incident.id:
+                log.info(
+                    "%s: %s's checklist is in %s's thread; not opened again",
+                    stored.incident.id,
+                    pipeline,
+                    holder,
+                )
+                # Its page offers "Open checklist" (it may have been drawn before).
+                await self.out.outbox.enqueue(
+                    [PageUpdate(incident=stored.incident.id)], self.out.now()
+                )
+                return
         if run_id is None:
             run_id = await self.checklists.new_id()
             run = self.checklists.new_run(
@@ -245,6 +275,9 @@ class Senders:
             # Two workers racing here keep whichever run was recorded first.
             run_id = await self.paging.set_checklist(stored.incident.id, run_id)
         await self._post_run(notice.id, await self.checklists.get(run_id), None)
+        if notice.requested:
+            # The page stops offering "Open checklist" and shows the progress instead.
+            await self.out.outbox.enqueue([PageUpdate(incident=stored.incident.id)], self.out.now())
 
     async def _checklist_post(self, notice: ChecklistPost) -> None:
         try:

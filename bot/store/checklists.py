@@ -16,7 +16,7 @@ from redis.exceptions import WatchError
 
 from bot.domain.checklist import ChecklistRun
 from bot.domain.notices import Notice
-from bot.store import keys
+from bot.store import keys, scripts
 from bot.store.outbox import Outbox
 
 # Each retry means another click committed meanwhile; a handful covers any human team.
@@ -30,6 +30,7 @@ class ChecklistBusy(RuntimeError):
 class ChecklistStore:
     def __init__(self, redis: Redis, ttl: timedelta, outbox: Outbox) -> None:
         self.redis = redis
+        self._claim_auto = redis.register_script(scripts.CLAIM_AUTO_CHECKLIST)
         self.outbox = outbox
         # Refreshed on every write, so a run lives for `ttl` after its last tick.
         self.ttl = ttl
@@ -44,6 +45,30 @@ class ChecklistStore:
             pipe.set(keys.checklist(run.id), run.model_dump_json(), ex=self.ttl)
             await self.outbox.enqueue(notices or [], run.opened_at, pipe=pipe)
             await pipe.execute()
+
+    async def claim_auto(
+        self, pipeline: str, incident_id: str, now: datetime, every: timedelta
+    ) -> str:
+        """Let `incident_id` open the pipeline's checklist by itself unless another incident
+        did within `every`; returns the incident that holds the claim (a retry of the same
+        incident finds its own claim)."""
+        held = await self._claim_auto(
+            keys=[keys.checklist_auto(pipeline)],
+            args=[
+                incident_id,
+                repr(now.timestamp()),
+                repr((now + every).timestamp()),
+                max(1, int(every.total_seconds())) + 3600,  # slack for a fast fake clock
+            ],
+        )
+        return str(held)
+
+    async def auto_holder(self, pipeline: str, now: datetime) -> str | None:
+        raw = await self.redis.get(keys.checklist_auto(pipeline))
+        if raw is None:
+            return None
+        incident, _, until = str(raw).rpartition("|")
+        return incident if float(until) > now.timestamp() else None
 
     async def get(self, run_id: str) -> ChecklistRun | None:
         raw = await self.redis.get(keys.checklist(run_id))

@@ -35,6 +35,13 @@ def checklist(run_id: str) -> str:
     return f"{PREFIX}checklist:{run_id}"
 
 
+def checklist_auto(pipeline: str) -> str:
+    """String "incident|until epoch": the incident whose page opened the pipeline's checklist
+    by itself lately; until then the pipeline's other incidents offer an Open checklist
+    button (see scripts.CLAIM_AUTO_CHECKLIST)."""
+    return f"{PREFIX}checklist:auto:{pipeline}"
+
+
 # INCR counter that hands out checklist run ids, unique across bot processes.
 CHECKLIST_SEQ = f"{PREFIX}checklist:seq"
 
@@ -88,6 +95,12 @@ def outbox_notice(notice_id: str) -> str:
 def outbox_fold(group: str) -> str:
     """Set: ids of queued page DMs for one person, folded into one DM when due together."""
     return f"{OUTBOX_PREFIX}fold:{group}"
+
+
+def outbox_owner(group: str) -> str:
+    """String with a short TTL: the replica token that alone may send this fold group now
+    (one person's page DMs); built the same way inside scripts.CLAIM_NOTICES."""
+    return f"{OUTBOX_PREFIX}owner:{group}"
 
 
 def pace(destination: str) -> str:

@@ -12,6 +12,7 @@ expires after DEAD_TTL and can be re-queued by an operator (`oncall-bot outbox`)
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,11 +63,16 @@ class Outbox:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        # Names this replica in owner keys (see scripts.CLAIM_NOTICES).
+        self.token = uuid.uuid4().hex
+        # Due notices the last claim left for another replica that owns their group.
+        self.passed_over = 0
         self._enqueue = redis.register_script(scripts.ENQUEUE)
         self._enqueue_once = redis.register_script(scripts.ENQUEUE_ONCE)
         self._claim = redis.register_script(scripts.CLAIM_NOTICES)
         self._claim_fold = redis.register_script(scripts.CLAIM_FOLD)
         self._gather_fold = redis.register_script(scripts.GATHER_FOLD)
+        self._owner = redis.register_script(scripts.OWNER)
         self._move = redis.register_script(scripts.MOVE_IF_HELD)
         self._done = redis.register_script(scripts.DONE)
         self._failed = redis.register_script(scripts.FAILED)
@@ -106,9 +112,27 @@ class Outbox:
     # --- claiming and leases ---------------------------------------------------------------
 
     async def claim(self, now: datetime, limit: int) -> list[Claimed]:
+        """Claim up to `limit` due notices. A person's page DMs are claimed only by the
+        replica owning that person's DMs at the moment; `release` gives ownership up."""
         until = now + self.LEASE
-        rows = await self._claim(keys=LANES, args=[_s(now), _s(until), limit, keys.OUTBOX_PREFIX])
+        ms = int(self.LEASE.total_seconds() * 1000)
+        rows, skipped = await self._claim(
+            keys=LANES, args=[_s(now), _s(until), limit, keys.OUTBOX_PREFIX, self.token, ms]
+        )
+        self.passed_over = int(skipped)
         return [self._claimed(int(r[0]), str(r[1]), str(r[2]), str(r[3]), until) for r in rows]
+
+    async def release(self, group: str) -> None:
+        """Give up the ownership of a fold group taken by `claim`."""
+        await self._owner(keys=[keys.outbox_owner(group)], args=[self.token, ""])
+
+    async def keep(self, groups: Iterable[str]) -> None:
+        """Extend the ownership of fold groups still being worked on (with the leases)."""
+        ms = str(int(self.LEASE.total_seconds() * 1000))
+        pipe = self.redis.pipeline(transaction=False)
+        for g in groups:
+            await self._owner(keys=[keys.outbox_owner(g)], args=[self.token, ms], client=pipe)
+        await pipe.execute()
 
     async def claim_fold(
         self, group: str, now: datetime, limit: int, holding: str, horizon: timedelta

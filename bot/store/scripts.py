@@ -121,28 +121,77 @@ return due
 """
 
 # Claim due notices, lanes in priority order, and return each with its payload and
-# generation. An id whose payload expired is dropped here.
+# generation, and how many were passed over. An id whose payload expired is dropped here.
+# A person's page DMs are sent by one replica at a time: claiming one takes the person's
+# owner key (ARGV[5], a lease of ARGV[6] ms), and while another replica holds it that
+# person's DMs stay queued for it to fold into the DM it sends next. Without this, two
+# replicas split one person's pages into two DMs that take each other's pace token.
 # KEYS: the lanes' queues, most urgent first
-# ARGV: now, lease end, limit, outbox prefix
+# ARGV: now, lease end, limit, outbox prefix, owner token, owner lease ms
 CLAIM_NOTICES = """
 local out = {}
+local skipped = 0
 local want = tonumber(ARGV[3])
+local ob = ARGV[4]
 for lane = 1, #KEYS do
   if want <= 0 then break end
-  local due = redis.call('ZRANGEBYSCORE', KEYS[lane], '-inf', ARGV[1], 'LIMIT', 0, want)
+  local due = redis.call('ZRANGEBYSCORE', KEYS[lane], '-inf', ARGV[1], 'LIMIT', 0, want + 50)
   for _, id in ipairs(due) do
-    local payload = redis.call('GET', ARGV[4] .. 'notice:' .. id)
+    if want <= 0 then break end
+    local payload = redis.call('GET', ob .. 'notice:' .. id)
     if payload then
-      redis.call('ZADD', KEYS[lane], ARGV[2], id)
-      local gen = redis.call('HGET', ARGV[4] .. 'gen', id) or ''
-      table.insert(out, {lane - 1, id, payload, gen})
-      want = want - 1
+      local take = true
+      if lane == 1 then
+        local ok, p = pcall(cjson.decode, payload)
+        if ok and type(p) == 'table' and p.kind == 'page_dm' then
+          local owner = ob .. 'owner:dm:' .. tostring(p.member)
+          local held = redis.call('GET', owner)
+          if held and held ~= ARGV[5] then
+            take = false
+            skipped = skipped + 1
+          else
+            redis.call('SET', owner, ARGV[5], 'PX', ARGV[6])
+          end
+        end
+      end
+      if take then
+        redis.call('ZADD', KEYS[lane], ARGV[2], id)
+        local gen = redis.call('HGET', ob .. 'gen', id) or ''
+        table.insert(out, {lane - 1, id, payload, gen})
+        want = want - 1
+      end
     else
       redis.call('ZREM', KEYS[lane], id)
     end
   end
 end
-return out
+return {out, skipped}
+"""
+
+# Let an incident open its pipeline's checklist by itself unless another did lately. The
+# window is judged by the caller's clock (the value holds "incident|until"); the key's TTL
+# only clears it away. KEYS: claim key. ARGV: incident, now, until, TTL (s)
+# Returns the incident holding the claim.
+CLAIM_AUTO_CHECKLIST = """
+local v = redis.call('GET', KEYS[1])
+if v then
+  local inc, till = string.match(v, '^(.*)|([^|]+)$')
+  if inc == ARGV[1] or (till and tonumber(till) > tonumber(ARGV[2])) then return inc end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'EX', ARGV[4])
+return ARGV[1]
+"""
+
+# Give up a person's DM owner key (KEYS[1]) if we still hold it (ARGV[1]), or extend it
+# (ARGV[2] ms, when given).
+OWNER = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] and ARGV[2] ~= '' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
 """
 
 # Claim the other page DMs of one person due by ARGV[1], to fold them into the DM being sent.

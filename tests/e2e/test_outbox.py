@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bot.cli import outbox_report
 from bot.clock import FakeClock
 from bot.devtools.harness import Harness
 from bot.domain.notices import PageDM, ThreadReply
+from bot.store import keys
+from bot.store.outbox import Outbox
 from tests.e2e.paging_helpers import IDS, dms, thread
 
 
@@ -53,3 +56,45 @@ async def test_a_lease_taken_over_is_not_delivered_twice(
     assert theirs.id == mine.id
     assert await outbox.renew([mine], clock.now()) == set()
     assert await outbox.renew([theirs], clock.now()) == {theirs.id}
+
+
+async def test_one_replica_at_a_time_sends_a_persons_page_dms(
+    harness: Harness, clock: FakeClock
+) -> None:
+    """Two replicas must not split one person's pages into two DMs racing for one pace."""
+    assert harness.deps is not None
+    mine, theirs = harness.deps.outbox, Outbox(harness.redis)
+    now = clock.now()
+    await mine.enqueue([PageDM(incident="INC-1", member="AM", text="a")], now)
+    [first] = await mine.claim(now, 10)
+    await mine.enqueue(
+        [
+            PageDM(incident="INC-2", member="AM", text="b"),
+            PageDM(incident="INC-3", member="PR", text="c"),
+        ],
+        now,
+    )
+    # The other replica takes PR's DM but leaves AM's for the replica sending AM's now.
+    claimed = await theirs.claim(now, 10)
+    assert [c.notice.member for c in claimed if isinstance(c.notice, PageDM)] == ["PR"]
+    assert theirs.passed_over == 1
+    # This replica may still fold it into the DM it is sending.
+    [folded] = await mine.claim_fold("dm:AM", now, 10, first.id, timedelta(seconds=1))
+    assert isinstance(folded.notice, PageDM) and folded.notice.incident == "INC-2"
+    await mine.done(first, now)
+    await mine.done(folded, now)
+    await mine.release("dm:AM")
+    await mine.enqueue([PageDM(incident="INC-4", member="AM", text="d")], now)
+    [later] = await theirs.claim(now, 10)  # released: anyone may send AM's next one
+    assert isinstance(later.notice, PageDM) and later.notice.incident == "INC-4"
+    # An owner that crashed holds nobody back for longer than a lease.
+    await theirs.enqueue([PageDM(incident="INC-5", member="AM", text="e")], now)
+    assert await mine.claim(now, 10) == [] and mine.passed_over == 1
+    assert await harness.redis.pttl(keys.outbox_owner("dm:AM")) <= theirs.LEASE / timedelta(
+        milliseconds=1
+    )
+    await harness.redis.pexpire(keys.outbox_owner("dm:AM"), 1)  # that lease runs out
+    await asyncio.sleep(0.01)
+    assert [
+        c.notice.incident for c in await mine.claim(now, 10) if isinstance(c.notice, PageDM)
+    ] == ["INC-5"]

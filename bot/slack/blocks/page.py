@@ -130,7 +130,10 @@ def page_message(
     last_value: str | None = None,
     checklist: str | None = None,
     window_ms: int | None = None,
+    offer_checklist: str | None = None,
 ) -> dict[str, Any]:
+    """The page message. `offer_checklist`, the incident whose thread holds the pipeline's
+    checklist when this one's did not open its own, adds an "Open checklist" button."""
     title = page_title(cfg, inc)
     facts = [f"*Summary:* {inc.summary}"]
     if inc.signal:
@@ -143,6 +146,12 @@ def page_message(
     facts.append(f"*Opened:* {when(inc.opened_at, cfg.zone)} by {_opener(cfg, inc.opened_by)}")
     if checklist:
         facts.append(f"*Diagnostics:* {checklist}")
+    elif offer_checklist:
+        every = human_duration(cfg.policy.escalation.checklist_once_per)
+        facts.append(
+            f"*Diagnostics:* the {inc.pipeline} checklist is in {offer_checklist}'s thread "
+            f"(opened once per {every} per pipeline); *Open checklist* starts one here"
+        )
     if inc.mode is Mode.PAGE or inc.ladder:
         facts.append(f"*Severity:* {severity_note(cfg, inc)}")
     status = status_line(cfg, inc, now, window_ms)
@@ -156,6 +165,8 @@ def page_message(
         buttons.append(button("ACK", ids.ACTION_PAGE_ACK, inc.id, "primary"))
     if inc.open:
         buttons.append(button("Resolve", ids.ACTION_PAGE_RESOLVE, inc.id))
+    if inc.open and offer_checklist is not None:  # "" offers it without naming another
+        buttons.append(button("Open checklist", ids.ACTION_PAGE_CHECKLIST, inc.id))
     if (
         inc.status is Status.TRIGGERED
         and inc.mode is Mode.PAGE

@@ -1,4 +1,4 @@
-"""ACK, Resolve and Escalate now on page messages and page DMs."""
+"""ACK, Resolve, Escalate now and Open checklist on page messages and page DMs."""
 
 from __future__ import annotations
 
@@ -55,6 +55,21 @@ def _listener(deps: Deps, name: str, verb: Verb) -> Listener:
     return page_button
 
 
+def _open_checklist(deps: Deps) -> Listener:
+    # Anyone in the channel may open it, as anyone may run /runbook.
+    async def open_checklist(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        incident_id = str(action.get("value", ""))
+        try:
+            await deps.paging.open_checklist(incident_id, deps.clock.now())
+        except TransitionError as exc:
+            url = str(body.get("response_url", ""))
+            await tell(deps, url, error_reply(fill(deps.config, f"Nothing changed: {exc}.")))
+        await ack()
+
+    return open_checklist
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     for action_id, (name, verb) in VERBS.items():
         app.action(action_id)(_listener(deps, name, verb))
+    app.action(ids.ACTION_PAGE_CHECKLIST)(_open_checklist(deps))
