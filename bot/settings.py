@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Socket Mode requests are not signed, so the secret is not needed there.
 SOCKET_MODE_SIGNING_SECRET = "unused-in-socket-mode"
+DEFAULT_SMTP_FROM = "oncall-bot@localhost"
 
 
 class SettingsError(Exception):
@@ -69,6 +70,39 @@ class Settings(BaseSettings):
     # lists chat.update as Tier 3 (about 50 a minute); a 429 there blocks edits in that
     # channel only, so the default leaves it to Slack and coalescing.
     slack_update_rate: float = Field(default=0.0, ge=0, validation_alias="SLACK_UPDATE_RATE")
+    # Incident and RCA emails to the team's list (bot/mail.py); unset: no email. Forms:
+    #   smtp://host[:port]                      plain SMTP (port 25), e.g. a local relay
+    #   smtp://user:pass@host:587?starttls=1    SMTP upgraded with STARTTLS (port 587)
+    #   smtps://user:pass@host[:port]           SMTP over TLS from the start (port 465)
+    # User and password are percent-encoded (`@` is %40). A password is refused over plain
+    # SMTP to anything but this machine.
+    smtp_url: str | None = Field(default=None, validation_alias="SMTP_URL")
+    # The From: of those emails: `oncall-bot@company.example` or `On-call bot <…@…>`.
+    smtp_from: str = Field(default=DEFAULT_SMTP_FROM, validation_alias="SMTP_FROM")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from bot.mail import parse_smtp_url  # bot.mail imports this module
+
+        try:
+            parse_smtp_url(value)
+        except ValueError as exc:
+            raise PydanticCustomError("smtp_url", str(exc)) from None
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from(cls, value: str) -> str:
+        from bot.mail import parse_address
+
+        try:
+            parse_address(value)
+        except ValueError as exc:
+            raise PydanticCustomError("smtp_from", str(exc)) from None
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -113,4 +147,9 @@ def _problem(err: ErrorDetails) -> str:
     variable = _VARIABLE.get(key, key)
     if err["type"] == "missing":
         return f"{variable} is not set (see README: Configuration)"
-    return f"{variable}={err['input']!r}: {err['msg']}"
+    value = err["input"]
+    if variable == ENV["smtp_url"] and isinstance(value, str):
+        from bot.mail import redact_url
+
+        value = redact_url(value)  # never echo the mail password into a log
+    return f"{variable}={value!r}: {err['msg']}"

@@ -8,6 +8,7 @@ import pytest
 
 from bot.settings import (
     DEFAULT_SLACK_API_URL,
+    DEFAULT_SMTP_FROM,
     ENV,
     SOCKET_MODE_SIGNING_SECRET,
     Settings,
@@ -42,6 +43,8 @@ def test_defaults() -> None:
     assert s.redis_max_connections == 200
     assert s.redis_pool_timeout == 5.0
     assert s.access_log is False
+    assert s.smtp_url is None  # email off
+    assert s.smtp_from == DEFAULT_SMTP_FROM == "oncall-bot@localhost"
 
 
 def test_each_variable_is_mapped() -> None:
@@ -65,6 +68,8 @@ def test_each_variable_is_mapped() -> None:
         "SLACK_POST_BURST": "3",
         "SLACK_UPDATE_EVERY": "0",
         "SLACK_UPDATE_RATE": "0.5",
+        "SMTP_URL": "smtp://u:p@mail.example:587?starttls=1",
+        "SMTP_FROM": "On-call bot <oncall@company.example>",
     }
     assert set(env) == set(ENV.values())
     s = settings_from_env(env)
@@ -89,6 +94,8 @@ def test_each_variable_is_mapped() -> None:
         "slack_post_burst": 3,
         "slack_update_every": 0.0,
         "slack_update_rate": 0.5,
+        "smtp_url": "smtp://u:p@mail.example:587?starttls=1",
+        "smtp_from": "On-call bot <oncall@company.example>",
     }
 
 
@@ -99,6 +106,8 @@ def test_env_names_live_on_the_fields() -> None:
     assert ENV["redis_max_connections"] == "REDIS_MAX_CONNECTIONS"
     assert ENV["redis_pool_timeout"] == "REDIS_POOL_TIMEOUT_SECONDS"
     assert ENV["access_log"] == "ONCALL_ACCESS_LOG"
+    assert ENV["smtp_url"] == "SMTP_URL"
+    assert ENV["smtp_from"] == "SMTP_FROM"
     assert "process_before_response" not in ENV
 
 
@@ -215,3 +224,65 @@ def test_settings_are_frozen() -> None:
     s = settings_from_env(REQUIRED)
     with pytest.raises(ValueError, match="frozen"):
         s.port = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "smtp://localhost",
+        "smtp://relay.internal:2525",
+        "smtp://user:pass@mail.example:587?starttls=1",
+        "smtps://bot%40company.example:p%40ss@mail.example",
+        "smtps://mail.example:2465",
+    ],
+)
+def test_smtp_url_forms(url: str) -> None:
+    assert settings_from_env({**REQUIRED, "SMTP_URL": url}).smtp_url == url
+
+
+def test_an_empty_smtp_url_means_email_off() -> None:
+    assert settings_from_env({**REQUIRED, "SMTP_URL": ""}).smtp_url is None
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "message"),
+    [
+        (
+            "mail.example:587",
+            "mail.example:587",
+            "expected smtp://host[:port], smtp://user:pass@host:587?starttls=1 or "
+            "smtps://user:pass@host[:port]",
+        ),
+        ("smtp://mail.example?starttls=maybe", None, "starttls must be 1 or 0, got 'maybe'"),
+        ("smtp://mail.example:99999", None, "the port must be a number from 1 to 65535"),
+        (
+            "smtp://bot:hunter2@mail.example:587",
+            "smtp://bot:***@mail.example:587",
+            "a password over plain SMTP would cross the network unencrypted: "
+            "add ?starttls=1 or use smtps://",
+        ),
+        (
+            "smtps://bot:hunter2@mail.example?starttls=1",
+            "smtps://bot:***@mail.example?starttls=1",
+            "smtps:// is TLS from the start; starttls=1 is for smtp://",
+        ),
+    ],
+)
+def test_a_bad_smtp_url_is_refused_at_start_up_without_its_password(
+    url: str, shown: str | None, message: str
+) -> None:
+    [line] = problems({**REQUIRED, "SMTP_URL": url})
+    assert line == f"SMTP_URL={shown or url!r}: {message}"
+    assert "hunter2" not in line
+
+
+def test_smtp_from() -> None:
+    s = settings_from_env({**REQUIRED, "SMTP_FROM": "oncall@company.example"})
+    assert s.smtp_from == "oncall@company.example"
+    [line] = problems({**REQUIRED, "SMTP_FROM": "oncall-bot"})
+    assert line == (
+        "SMTP_FROM='oncall-bot': expected an address such as oncall-bot@company.example "
+        "or 'On-call bot <oncall-bot@company.example>'"
+    )
+    [line] = problems({**REQUIRED, "SMTP_FROM": "a@b.example\nBcc: c@d.example"})
+    assert line.endswith(": must be one line")
