@@ -256,6 +256,22 @@ class Limits(Strict):
     command_text: int = Field(default=1000, ge=100)  # characters after a slash command
 
 
+class SuppressionPolicy(Strict):
+    """Maintenance-window suppressions (policy.toml `[suppression]`)."""
+
+    # The longest one suppression of an investor pipeline (or of `all`, which includes them)
+    # may last: investors read these numbers every morning, so silence there must be short
+    # and renewed on purpose if the work runs over.
+    investor_cap: Duration = timedelta(hours=4)
+
+    @field_validator("investor_cap")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("investor_cap must be longer than zero (e.g. 4h)")
+        return v
+
+
 class Policy(Strict):
     escalation: EscalationPolicy = EscalationPolicy()
     severity: dict[SeverityName, SeverityRule] = Field(default_factory=_default_severities)
@@ -272,6 +288,7 @@ class Policy(Strict):
     limits: Limits = Limits()
     holidays: HolidayPolicy = HolidayPolicy()
     slo: SloPolicy = SloPolicy()
+    suppression: SuppressionPolicy = SuppressionPolicy()
     rca_business_days: int = Field(default=5, ge=1)
     retention: Duration = timedelta(days=90)
     team_channel: str = Field(default="#data-platform", pattern=r"^#[a-z0-9_-]+$")

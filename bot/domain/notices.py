@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bot.domain.pto import Conflict, ExchangeNote
+from bot.domain.suppressions import Suppression
 
 
 class Lane(IntEnum):
@@ -197,6 +198,25 @@ class HolidayNote(_Notice):
     note: ExchangeNote
 
 
+class SuppressionStarted(_Notice):
+    """Tell a pipeline's channel (one notice per channel for `all`) that its alerts page
+    nobody until the suppression ends. Carries the suppression, so it renders as created."""
+
+    kind: Literal["suppression_started"] = "suppression_started"
+    channel: str
+    suppression: Suppression
+
+
+class SuppressionEnded(_Notice):
+    """Tell the channel that paging is back, with the count suppressed
+    (`suppression.suppressed`; `cancelled_by` is set when someone ended it early). Carries
+    the final state: the stored suppression may have expired by the time it is delivered."""
+
+    kind: Literal["suppression_ended"] = "suppression_ended"
+    channel: str
+    suppression: Suppression
+
+
 class Ephemeral(_Notice):
     """An answer only the person who acted sees, through the action's response URL."""
 
@@ -225,6 +245,8 @@ Notice = Annotated[
     | SwapAnnouncement
     | ConflictReminder
     | HolidayNote
+    | SuppressionStarted
+    | SuppressionEnded
     | Ephemeral,
     Field(discriminator="kind"),
 ]

@@ -72,6 +72,22 @@ def holiday_note(member: str, start_epoch: int) -> str:
 SWAPS_PRUNED = PREFIX + "swaps:pruned"  # held for an hour by whichever replica pruned last
 
 
+# Maintenance-window suppressions (issue #10): one hash per suppression that expires by
+# itself a day after its end, an index of the live ones by end time, and a short history of
+# ended ones (with their final counts) for the Monday handover digest.
+SUPPRESSION_SEQ = PREFIX + "suppression:seq"  # INCR → the next suppression number (S-n)
+# zset: id → its end (epoch s). Leaving it is the claim that announces the end, once.
+SUPPRESSIONS_LIVE = PREFIX + "suppressions:live"
+SUPPRESSIONS_HISTORY = PREFIX + "suppressions:history"  # zset: final model JSON → ended at
+
+
+def suppression(suppression_id: str) -> str:
+    """Hash with a TTL a day past its end: data (model JSON), pipeline, starts and ends
+    (epoch s), count (alerts suppressed), closed (epoch s, once its end was claimed).
+    scripts.COUNT_IF_SUPPRESSED builds it from keys.suppression("") and the id."""
+    return f"{PREFIX}suppression:{suppression_id}"
+
+
 # The outbox (bot/store/outbox.py), laid out as arq lays out jobs: each queue holds ids, each
 # payload lives under its own key with a TTL. Scripts derive per-id keys from OUTBOX_PREFIX.
 OUTBOX_PREFIX = PREFIX + "outbox:"
