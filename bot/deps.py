@@ -14,11 +14,13 @@ from bot.domain.runbook import Runbook, load_runbooks
 from bot.services.checklists import ChecklistService
 from bot.services.paging import PagingService
 from bot.services.schedule import ScheduleService
+from bot.services.suppressions import SuppressionService
 from bot.services.swaps import SwapService
 from bot.settings import Settings
 from bot.store.checklists import ChecklistStore
 from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
+from bot.store.suppressions import SuppressionStore
 from bot.store.swaps import SwapStore
 from bot.waker import Waker
 
@@ -39,6 +41,7 @@ class Deps:
     runbooks: dict[str, Runbook]
     swaps: SwapService
     checklists: ChecklistService
+    suppressions: SuppressionService
 
 
 def build_deps(
@@ -58,6 +61,8 @@ def build_deps(
         cfg, calendar, schedule, incidents, waker.wake, checklists=bool(runbooks)
     )
     swaps.on_schedule_change = paging.schedule_changes_at
+    suppressions = SuppressionService(cfg, SuppressionStore(redis, outbox), clock)
+    paging.suppressed = suppressions.record_alert
     return Deps(
         settings=settings,
         config=cfg,
@@ -74,6 +79,7 @@ def build_deps(
         checklists=ChecklistService(
             ChecklistStore(redis, cfg.policy.retention, outbox), runbooks, clock
         ),
+        suppressions=suppressions,
     )
 
 

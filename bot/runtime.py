@@ -74,6 +74,10 @@ def background_jobs(deps: Deps) -> list[Job]:
     async def reminders() -> None:
         await deps.swaps.queue_reminders()
 
+    async def suppression_ends() -> None:
+        # Each end is claimed once across replicas and announced with its final count.
+        await deps.suppressions.announce_ended(deps.clock.now())
+
     async def prune() -> None:
         await deps.swaps.prune()
         await deps.outbox.prune_dead(deps.clock.now())
@@ -81,6 +85,7 @@ def background_jobs(deps: Deps) -> list[Job]:
     return [
         Job("escalation", escalation, tick, wake_on_work=True),
         Job("swap-expiry", swap_expiry, tick),
+        Job("suppression-ends", suppression_ends, tick),
         Job("reminders", reminders, 60.0),
         Job("prune", prune, 3600.0),
     ]

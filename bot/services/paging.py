@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.config.models import Pipeline, TeamConfig
 from bot.domain import escalation as esc
@@ -29,6 +30,8 @@ CAS_ATTEMPTS = 8
 MAX_ROUNDS = 50
 
 Transition = Callable[[Incident], tuple[Incident, list[Notice]]]
+# (pipeline, the alert as recorded, now) → the suppression that swallowed it, or None
+Suppressed = Callable[[str, Mapping[str, Any], datetime], Awaitable[str | None]]
 
 
 @dataclass
@@ -56,6 +59,9 @@ class PagingService:
         self.wake = wake
         self.checklists = checklists
         self.policy = config.policy.escalation
+        # Counts an alert against a live suppression of its pipeline (maintenance window)
+        # and returns that suppression's id, or None; set by bot.deps.
+        self.suppressed: Suppressed | None = None
 
     def unreachable(self) -> dict[str, str]:
         """Members no page can reach, known from the configuration alone."""
@@ -134,6 +140,10 @@ class PagingService:
 
     async def ingest(self, alert: Alert, now: datetime) -> Outcome:
         pipeline = self.config.pipeline(alert.pipeline)
+        if self.suppressed is not None:
+            held = await self.suppressed(pipeline.slug, alert.model_dump(mode="json"), now)
+            if held is not None:
+                return Outcome(None, False, None, f"suppressed by {held}: recorded, nobody paged")
         if within_slo(alert, self.config.policy.slo):
             await self.store.record_quiet_alert(alert.model_dump(mode="json"))
             return Outcome(None, False, None, "within SLO: recorded, nobody paged")

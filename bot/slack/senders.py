@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -26,6 +26,8 @@ from bot.domain.notices import (
     PageDM,
     PagePost,
     PageUpdate,
+    SuppressionEnded,
+    SuppressionStarted,
     SwapAnnouncement,
     SwapOutcomeDM,
     SwapRequestDM,
@@ -37,9 +39,10 @@ from bot.domain.swaps import SwapStatus
 from bot.services.checklists import ChecklistService
 from bot.services.paging import PagingService
 from bot.services.swaps import SwapService
-from bot.slack.blocks.common import Reply, error_reply
+from bot.slack.blocks.common import Reply, error_reply, section
 from bot.slack.blocks.page import dm_message, fill, folded_dm_message, page_message
 from bot.slack.blocks.runbook import parent_message, thread_messages
+from bot.slack.blocks.suppressions import ended_text, started_text
 from bot.slack.blocks.swaps import (
     announcement,
     decided_dm,
@@ -144,6 +147,14 @@ class Senders:
                     response_type="ephemeral",
                     replace_original=False,
                 )
+            case SuppressionStarted() | SuppressionEnded():
+                draw = started_text if isinstance(notice, SuppressionStarted) else ended_text
+                text = draw(self.config, notice.suppression)
+                await self.out.post_once(
+                    notice.id, notice.channel, text=text, blocks=[section(text)]
+                )
+            case _:
+                assert_never(notice)
 
     # --- pages ---------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from bot.deps import Deps
 from bot.slack.listeners.actions import checklist
 from bot.slack.listeners.actions import page as page_actions
 from bot.slack.listeners.actions import swap as swap_actions
-from bot.slack.listeners.commands import oncall, page, pto, runbook, swap
+from bot.slack.listeners.commands import oncall, page, pto, runbook, suppress, swap
 from bot.slack.listeners.commands.incidents import incidents
 from bot.slack.listeners.common import register_common
 from bot.slack.listeners.views import swap as swap_views
@@ -16,7 +16,14 @@ from bot.slack.listeners.views import swap as swap_views
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
     register_common(app, deps)
-    oncall.register(app, deps, extra={"incidents": incidents, "pto": pto.answer})
+    extra = {
+        "incidents": incidents,
+        "pto": pto.answer,
+        "suppress": suppress.suppress,
+        "suppressions": suppress.suppressions,
+        "unsuppress": suppress.unsuppress,
+    }
+    oncall.register(app, deps, extra=extra)
     page.register(app, deps)
     page_actions.register(app, deps)
     runbook.register(app, deps)
