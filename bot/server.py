@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.alerts_http import alerts_handler
@@ -72,6 +74,11 @@ def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
             query=request.query_string,
             headers=request.headers,  # type: ignore[arg-type]
         )
+        if not bolt_request.body and "payload=" not in text:
+            # Bolt reads any form body containing the word "payload" as an interaction and
+            # finds none: `/page growth-agg sev1 payload missing` would go unanswered (404).
+            bolt_request.body = dict(parse_qsl(text, keep_blank_values=True))
+            bolt_request.context = build_async_context(AsyncBoltContext({}), bolt_request.body)
         try:
             bolt_response = await app.async_dispatch(bolt_request)
         except Exception:

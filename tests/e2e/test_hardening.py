@@ -197,3 +197,10 @@ async def test_a_thousand_concurrent_requests_all_get_answers(
     bad = [r.text for r in results[:1000] if "Primary" not in r.json["text"]]
     assert not bad, bad[:3]
     assert time.monotonic() - started < 60
+
+
+async def test_a_command_mentioning_payload_is_answered(harness: Harness) -> None:
+    """Bolt takes any form body containing "payload" for an interaction (and finds none)."""
+    resp = await harness.command("/page", "growth-agg sev1 payload missing", "U0AMEHTA01")
+    assert resp.status == 200
+    assert "INC-1" in resp.text
