@@ -217,6 +217,28 @@ class SuppressionEnded(_Notice):
     suppression: Suppression
 
 
+class RcaDM(_Notice):
+    """A DM about an RCA to one member: it was opened for them, handed to them (or taken
+    from them), a reminder that it is due, or an action item of theirs falls due. `text` is
+    the whole message and may hold `{XX}` member placeholders, as PageDM's does."""
+
+    kind: Literal["rca_dm"] = "rca_dm"
+    member: str
+    incident: str
+    text: str
+
+
+class RcaPosted(_Notice):
+    """An RCA's summary in the channel investors' pipelines report to (`#investor-kpis`);
+    the RCA itself goes into the incident's thread as a ThreadReply. Carries the text,
+    since the RCA may be reassigned or expire before this is delivered."""
+
+    kind: Literal["rca_posted"] = "rca_posted"
+    incident: str
+    channel: str
+    text: str
+
+
 class Ephemeral(_Notice):
     """An answer only the person who acted sees, through the action's response URL."""
 
@@ -247,6 +269,8 @@ Notice = Annotated[
     | HolidayNote
     | SuppressionStarted
     | SuppressionEnded
+    | RcaDM
+    | RcaPosted
     | Ephemeral,
     Field(discriminator="kind"),
 ]

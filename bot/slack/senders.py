@@ -26,6 +26,8 @@ from bot.domain.notices import (
     PageDM,
     PagePost,
     PageUpdate,
+    RcaDM,
+    RcaPosted,
     SuppressionEnded,
     SuppressionStarted,
     SwapAnnouncement,
@@ -152,6 +154,13 @@ class Senders:
                 text = draw(self.config, notice.suppression)
                 await self.out.post_once(
                     notice.id, notice.channel, text=text, blocks=[section(text)]
+                )
+            case RcaDM():
+                text = fill(self.config, notice.text)
+                await self._dm(notice.id, notice.member, Reply(text=text, blocks=[section(text)]))
+            case RcaPosted():
+                await self.out.post_once(
+                    notice.id, notice.channel, text=notice.text, blocks=[section(notice.text)]
                 )
             case _:
                 assert_never(notice)

@@ -88,6 +88,23 @@ def suppression(suppression_id: str) -> str:
     return f"{PREFIX}suppression:{suppression_id}"
 
 
+# Root-cause analyses (issue #10): one hash per RCA, named by its incident (an incident has
+# at most one RCA), and two indexes. See bot/store/rcas.py.
+RCAS_OPEN = PREFIX + "rcas:open"  # zset: incident id → due (epoch s); leaves when posted
+# zset: incident id → resolved at (epoch s), open and posted alike: a posted RCA's action
+# items are still tracked. An entry whose hash has expired is dropped when next read.
+RCAS_ALL = PREFIX + "rcas:all"
+
+
+def rca(incident_id: str) -> str:
+    """Hash: data (model JSON), version (bumped by every change), reminded (ISO day of the
+    owner's last RCA reminder), action:<n>:reminded (ISO day action item An was reminded).
+    The reminder fields are the once-across-replicas claim: they are written in the same
+    WATCHed transaction that queues the reminder. No TTL while open; once posted it expires
+    after the policy's retention (longer when an action item falls due later)."""
+    return f"{PREFIX}rca:{incident_id}"
+
+
 # The outbox (bot/store/outbox.py), laid out as arq lays out jobs: each queue holds ids, each
 # payload lives under its own key with a TTL. Scripts derive per-id keys from OUTBOX_PREFIX.
 OUTBOX_PREFIX = PREFIX + "outbox:"

@@ -1,0 +1,413 @@
+"""RCAs as the app sees them: the pure rules (bot/domain/rca.py), the Redis store and the
+clock. This is where an RCA's messages are written: the DM that opens it, the DMs of a
+reassignment, the reminders, the RCA in the incident's thread and its summary in the
+channel investor-facing pipelines report to.
+
+The paging integration calls `open_for` when an incident is resolved; it opens an RCA only
+when the policy requires one, and opening twice keeps the first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import partial
+
+from bot.clock import Clock
+from bot.config.models import TeamConfig
+from bot.domain.business_days import add_business_days, business_days_between, is_business_day
+from bot.domain.calendar import HolidayCalendar
+from bot.domain.incident import Incident
+from bot.domain.notices import Notice, RcaDM, RcaPosted, ThreadReply
+from bot.domain.rca import (
+    ActionItem,
+    IncidentEvent,
+    Rca,
+    ReminderKind,
+    incident_commander,
+    needs_rca,
+    open_rca,
+    reminders_due,
+)
+from bot.domain.rca_render import day_label, rca_markdown
+from bot.store.rcas import RcaError as RcaError
+from bot.store.rcas import RcaStore, StoredRca
+
+# How the messages tell people to act; the listeners own the commands, so keep these in step.
+WRITE_HINT = "`/rca write {id}`"
+ASSIGN_HINT = "`/rca assign {id} @member`"
+DONE_HINT = "`/rca done {id} A{n}`"
+
+_INCIDENT_ID = re.compile(r"^\s*(?:inc)?[-#\s]*(\d{1,9})\s*$", re.IGNORECASE)
+_ACTION_ID = re.compile(r"^\s*a?\s*(\d{1,4})\s*$", re.IGNORECASE)
+# A channel summary quotes the written sections; the RCA itself is in the thread.
+_QUOTE_MAX = 500
+
+
+@dataclass(frozen=True)
+class NewAction:
+    """An action item as written in the RCA form; it is numbered A1, A2, … when posted."""
+
+    text: str
+    owner: str  # initials
+    due: date  # a day in the rotation's zone
+
+
+def parse_incident_id(text: str) -> str:
+    """`INC-7`, `inc-7`, `inc7`, `#7` or `7` → `INC-7`."""
+    m = _INCIDENT_ID.match(text)
+    if not m:
+        raise RcaError(f"`{text.strip()}` is not an incident id; write it as INC-7.")
+    return f"INC-{int(m.group(1))}"
+
+
+def parse_action_id(text: str | int) -> int:
+    """`A2`, `a2` or `2` → 2."""
+    m = _ACTION_ID.match(str(text))
+    if not m or int(m.group(1)) < 1:
+        raise RcaError(f"`{str(text).strip()}` is not an action item; write it as A2.")
+    return int(m.group(1))
+
+
+def summary_channel(config: TeamConfig, pipeline: str) -> str:
+    """Where an RCA's summary is posted: the pipeline's own channel (the investor-facing
+    pipelines report in #investor-kpis). A pipeline since removed from the configuration
+    posts where the investor-facing ones do, else in the team channel."""
+    try:
+        return config.pipeline(pipeline).channel
+    except KeyError:
+        investor = [p.channel for p in config.pipelines if p.investor]
+        return investor[0] if investor else config.policy.team_channel
+
+
+def slack_text(markdown: str) -> str:
+    """The Markdown export as Slack mrkdwn: headings and `**bold**` become `*bold*`, task
+    boxes become ☐/☑ (Slack shows `#` and `[ ]` literally)."""
+    text = re.sub(r"^#{1,6}\s+(.*)$", r"*\1*", markdown, flags=re.M)
+    text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", text)
+    text = re.sub(r"^- \[ \] ", "☐ ", text, flags=re.M)
+    return re.sub(r"^- \[x\] ", "☑ ", text, flags=re.M)
+
+
+def _one(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _clip(text: str) -> str:
+    flat = _one(text)
+    return flat if len(flat) <= _QUOTE_MAX else flat[: _QUOTE_MAX - 1].rstrip() + "…"
+
+
+def _lines(values: Sequence[str]) -> list[str]:
+    return [v.strip() for v in values if v.strip()]
+
+
+def _days(n: int) -> str:
+    return f"{n} business day{'' if n == 1 else 's'}"
+
+
+class RcaService:
+    def __init__(
+        self, config: TeamConfig, calendar: HolidayCalendar, store: RcaStore, clock: Clock
+    ) -> None:
+        self.config = config
+        self.calendar = calendar
+        self.store = store
+        self.clock = clock
+
+    # --- wording -------------------------------------------------------------------------------
+
+    def _label(self, rca: Rca) -> str:
+        """`INC-7 (Profit — Aggregate, Sev-1: profit aggregate late)`."""
+        try:
+            name = self.config.pipeline(rca.pipeline).name
+        except KeyError:
+            name = rca.pipeline
+        sev = rca.severity.value.replace("sev", "Sev-")
+        return f"*{rca.incident_id}* ({name}, {sev}: {_one(rca.title)})"
+
+    @staticmethod
+    def _due(rca: Rca) -> str:
+        local = rca.due_at.astimezone(rca.tz)
+        return f"{day_label(local.date())}, end of day {local.tzname()}"
+
+    def _name(self, initials: str) -> str:
+        try:
+            return f"{self.config.member(initials).name} ({initials})"
+        except KeyError:
+            return initials
+
+    def _member(self, text: str, what: str) -> str:
+        """Initials (`sk`, `@SK`) of a rostered member, or RcaError."""
+        initials = text.strip().lstrip("@").upper()
+        roster = [m.initials for m in self.config.members]
+        if initials not in roster:
+            raise RcaError(f"{what} `{text.strip()}` is not on the roster ({', '.join(roster)}).")
+        return initials
+
+    @staticmethod
+    def _why_owner(inc: Incident, owner: str) -> str:
+        if owner == incident_commander(inc):
+            return "as its Incident Commander"
+        if owner == inc.acked_by:
+            return "as the one who ACKed it"
+        if owner == inc.resolved_by:
+            return "as the one who resolved it"
+        return "as the pipeline's primary owner"
+
+    def _how(self, rca: Rca) -> str:
+        i = rca.incident_id
+        return (
+            f"Write it with {WRITE_HINT.format(id=i)}; if someone else should, "
+            f"{ASSIGN_HINT.format(id=i)}."
+        )
+
+    def _reminder(self, rca: Rca, kind: ReminderKind, today: date) -> RcaDM:
+        hours = self.config.policy.business_hours
+        what = f"the RCA for {self._label(rca)}"
+        if kind is ReminderKind.DUE_SOON:
+            left = _days(business_days_between(today, rca.due_day, self.calendar, hours))
+            head = f"Reminder: {what} is due {self._due(rca)}, {left} from now."
+        elif kind is ReminderKind.DUE_TODAY:
+            tz = rca.due_at.astimezone(rca.tz).tzname()
+            head = f"Reminder: {what} is due today, by the end of the day {tz}."
+        else:
+            late = _days(business_days_between(rca.due_day, today, self.calendar, hours))
+            head = f"Reminder: {what} is overdue: it was due {day_label(rca.due_day)} ({late} ago)."
+        return RcaDM(member=rca.owner, incident=rca.incident_id, text=f"{head} {self._how(rca)}")
+
+    def _action_dm(self, rca: Rca, item: ActionItem, today: date) -> RcaDM:
+        when = f"is due {day_label(item.due)}" if item.due > today else "is due today"
+        if item.due < today:
+            when = f"was due {day_label(item.due)} and is not marked done"
+        done = DONE_HINT.format(id=rca.incident_id, n=item.id)
+        text = (
+            f"Action item *A{item.id}* from the RCA for {self._label(rca)} {when}: "
+            f"{_one(item.text)}. When it is done: {done}."
+        )
+        return RcaDM(member=item.owner, incident=rca.incident_id, text=text)
+
+    def _summary(self, rca: Rca) -> str:
+        assert rca.posted_at is not None
+        posted_day = rca.posted_at.astimezone(rca.tz).date()
+        hours = self.config.policy.business_hours
+        late = business_days_between(rca.due_day, posted_day, self.calendar, hours)
+        timing = "on time" if rca.posted_at <= rca.due_at else f"{_days(late)} late"
+        lines = [
+            f"RCA posted for {self._label(rca)}",
+            f"Owner {self._name(rca.owner)}; posted by {self._name(rca.posted_by or '')} "
+            f"{timing} (due {day_label(rca.due_day)}).",
+            f"*Summary:* {_clip(rca.summary)}",
+        ]
+        if rca.investor_impact.strip():
+            lines.append(f"*Investor impact:* {_clip(rca.investor_impact)}")
+        lines += [
+            f"• A{i.id} {_one(i.text)} ({i.owner}, due {day_label(i.due)})"
+            for i in rca.action_items
+        ]
+        lines.append("The full RCA is in the incident's thread.")
+        return "\n".join(lines)
+
+    # --- opening and reading ---------------------------------------------------------------
+
+    async def open_for(self, incident: Incident, resolved_at: datetime) -> Rca | None:
+        """Open the RCA a resolved incident needs (investor-facing, Sev-1/Sev-2) and DM its
+        owner when it is due and how to write it, in one transaction. None when the policy
+        requires none; the RCA opened first when the incident already has one."""
+        if not needs_rca(incident, self.config):
+            return None
+        rca = open_rca(incident, resolved_at, self.calendar, self.config)
+        days = self.config.policy.rca_business_days
+        text = (
+            f"You own the RCA for {self._label(rca)} {self._why_owner(incident, rca.owner)}. "
+            f"It is due {self._due(rca)} ({days} business days after it was resolved). "
+            f"{self._how(rca)}"
+        )
+        dm = RcaDM(member=rca.owner, incident=rca.incident_id, text=text)
+        stored, _ = await self.store.open(rca, [dm], self.clock.now())
+        return stored
+
+    async def open_rcas(self) -> list[Rca]:
+        """Open RCAs, the soonest due first (overdue ones lead)."""
+        return await self.store.list_open()
+
+    async def get(self, incident_id: str) -> Rca | None:
+        return await self.store.get(parse_incident_id(incident_id))
+
+    async def markdown(self, incident_id: str, events: Sequence[IncidentEvent] = ()) -> str:
+        """The RCA as Markdown (`oncall-bot export --rca INC-7`); `events` is the incident's
+        log, drawn as the timeline unless a curated one was written."""
+        rca = await self.get(incident_id)
+        if rca is None:
+            raise RcaError(f"There is no RCA for {parse_incident_id(incident_id)}.")
+        return rca_markdown(rca, list(events), self.config)
+
+    async def actions(
+        self, owner: str | None = None, include_done: bool = False
+    ) -> list[tuple[Rca, ActionItem]]:
+        """Action items of every RCA kept (open or posted), one owner's when given, the
+        soonest due first."""
+        out = [
+            (s.rca, item)
+            for s in await self.store.tracked()
+            for item in s.rca.action_items
+            if (include_done or not item.done) and (owner is None or item.owner == owner)
+        ]
+        return sorted(out, key=lambda p: (p[1].due, p[0].incident_id, p[1].id))
+
+    # --- changes -----------------------------------------------------------------------------
+
+    async def assign(self, incident_id: str, new_owner_initials: str, actor: str) -> Rca:
+        """Hand an open RCA to another member (`/rca assign INC-7 @member`): the new owner
+        is DMed (unless they took it themselves), and so is the previous one (unless they
+        gave it away themselves). Raises RcaError: unknown incident, not a roster member,
+        already posted."""
+        iid = parse_incident_id(incident_id)
+        owner = self._member(new_owner_initials, "The new owner")
+        actor = self._member(actor, "You")
+
+        def notices(before: Rca, after: Rca) -> list[Notice]:
+            out: list[Notice] = []
+            if owner != actor:
+                text = (
+                    f"{{{actor}}} handed you the RCA for {self._label(after)}. "
+                    f"It is due {self._due(after)}. {self._how(after)}"
+                )
+                out.append(RcaDM(member=owner, incident=iid, text=text))
+            if before.owner != actor:
+                text = (
+                    f"{{{actor}}} handed the RCA for {self._label(after)} to {{{owner}}}: "
+                    "it is no longer yours to write."
+                )
+                out.append(RcaDM(member=before.owner, incident=iid, text=text))
+            return out
+
+        return await self.store.assign(iid, owner, self.clock.now(), notices)
+
+    async def submit(
+        self,
+        incident_id: str,
+        *,
+        summary: str,
+        customer_impact: str = "",
+        investor_impact: str = "",
+        timeline: Sequence[str] = (),
+        contributing_factors: Sequence[str] = (),
+        went_well: Sequence[str] = (),
+        action_items: Sequence[NewAction] = (),
+        actor: str,
+        events: Sequence[IncidentEvent] = (),
+    ) -> Rca:
+        """Post an open RCA and close it: the RCA goes into the incident's thread, a summary
+        to the pipeline's channel (#investor-kpis), and each action item's owner is DMed;
+        all queued with the change. `timeline` left empty is drawn from `events`. Any
+        rostered member may post it (it records who did). Raises RcaError."""
+        iid = parse_incident_id(incident_id)
+        actor = self._member(actor, "You")
+        now = self.clock.now()
+        if not summary.strip():
+            raise RcaError("An RCA needs a summary: what happened, in a few sentences.")
+        today = now.astimezone(self.config.zone).date()
+        items = []
+        for n, a in enumerate(action_items, start=1):
+            if not a.text.strip():
+                raise RcaError(f"Action item A{n} has no text: say what is to be done.")
+            if a.due < today:
+                raise RcaError(f"Action item A{n} is due {day_label(a.due)}, in the past.")
+            who = self._member(a.owner, f"Action item A{n}'s owner")
+            items.append(ActionItem(id=n, text=a.text.strip(), owner=who, due=a.due))
+
+        def write(rca: Rca) -> Rca:
+            return rca.model_copy(
+                update={
+                    "summary": summary.strip(),
+                    "customer_impact": customer_impact.strip(),
+                    "investor_impact": investor_impact.strip(),
+                    "timeline": _lines(timeline),
+                    "contributing_factors": _lines(contributing_factors),
+                    "went_well": _lines(went_well),
+                    "action_items": items,
+                }
+            )
+
+        def notices(posted: Rca) -> list[Notice]:
+            body = slack_text(rca_markdown(posted, list(events), self.config))
+            channel = summary_channel(self.config, posted.pipeline)
+            out: list[Notice] = [
+                ThreadReply(incident=iid, text=body),
+                RcaPosted(incident=iid, channel=channel, text=self._summary(posted)),
+            ]
+            for owner in dict.fromkeys(i.owner for i in posted.action_items):
+                if owner == actor:
+                    continue
+                mine = [i for i in posted.action_items if i.owner == owner]
+                listed = "; ".join(f"A{i.id} {_one(i.text)} (due {day_label(i.due)})" for i in mine)
+                text = f"{{{actor}}} posted the RCA for {self._label(posted)}. Yours: {listed}."
+                out.append(RcaDM(member=owner, incident=iid, text=text))
+            return out
+
+        return await self.store.post(iid, actor, now, write, notices)
+
+    async def complete_action(
+        self, incident_id: str, action_id: str | int, actor: str
+    ) -> tuple[Rca, ActionItem]:
+        """Mark an action item done (`/rca done INC-7 A2`); only its owner may, and nobody
+        is messaged: `/rca actions` shows it. Raises RcaError."""
+        iid, n = parse_incident_id(incident_id), parse_action_id(action_id)
+        actor = self._member(actor, "You")
+        return await self.store.complete_action(
+            iid, n, actor, self.clock.now(), lambda _rca, _item: []
+        )
+
+    # --- reminders -----------------------------------------------------------------------------
+
+    def _rca_owed(self, today: date, s: StoredRca) -> list[Notice]:
+        hours = self.config.policy.business_hours
+        kind = reminders_due(s.rca, s.reminded, today, self.calendar, hours)
+        return [] if kind is None else [self._reminder(s.rca, kind, today)]
+
+    def _remind_day(self, item: ActionItem) -> date:
+        """An item due on a weekend or holiday is reminded the business day before, while
+        its owner is at work to act on it."""
+        hours = self.config.policy.business_hours
+        if is_business_day(item.due, self.calendar, hours):
+            return item.due
+        return add_business_days(item.due, -1, self.calendar, hours)
+
+    def _action_owed(
+        self, today: date, rca: Rca, item: ActionItem, last: date | None
+    ) -> list[Notice]:
+        # Once per item: on its day, or the first business day after when the bot missed it.
+        late = last is not None or today < self._remind_day(item)
+        return [] if late else [self._action_dm(rca, item, today)]
+
+    async def queue_reminders(self, now: datetime | None = None) -> int:
+        """Queue the reminders owed now, each once across replicas and however often this
+        runs: RCA owners 2 business days before the due day, on it, and every business day
+        while overdue; action item owners on the item's due day. Nothing goes before the
+        start of business hours, so a reminder does not arrive at midnight. Returns how
+        many this call queued."""
+        now = now or self.clock.now()
+        hours = self.config.policy.business_hours
+        queued = 0
+        for s in await self.store.open_stored():
+            local = now.astimezone(s.rca.tz)
+            if local.time() < hours.start:
+                continue
+            owed = partial(self._rca_owed, local.date())
+            queued += await self.store.remind(s.rca.incident_id, local.date(), now, owed)
+
+        local = now.astimezone(self.config.zone)
+        today = local.date()
+        if local.time() < hours.start or not is_business_day(today, self.calendar, hours):
+            return queued
+        owed_action = partial(self._action_owed, today)
+        for s in await self.store.tracked():
+            for item in s.rca.action_items:
+                if item.done or item.id in s.action_reminded or today < self._remind_day(item):
+                    continue  # decided again inside the transaction; this only saves a trip
+                iid = s.rca.incident_id
+                queued += await self.store.remind_action(iid, item.id, today, now, owed_action)
+        return queued
