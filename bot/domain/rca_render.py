@@ -5,27 +5,11 @@ and names come from fixed tables rather than the process locale.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.config.models import TeamConfig
 from bot.domain.rca import ActionItem, EventKind, IncidentEvent, Rca, RcaStatus
-
-# English names whatever the process locale, so an export reads the same on every host.
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def day_label(day: date) -> str:
-    """`Mon 27 Oct 2025`: the weekday, because "due Monday" is how people plan."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def stamp(at: datetime, zone: ZoneInfo) -> str:
-    """`Fri 17 Oct 2025, 14:05 IST`: an instant as the team reads it, in the rotation zone."""
-    local = at.astimezone(zone)
-    return f"{day_label(local.date())}, {local:%H:%M} {local.tzname()}"
-
+from bot.domain.timefmt import day_label, stamp
 
 # With a person (`who`) and without: "Paged AM" names whom, "Acknowledged by AM" who did.
 _WITH_WHO = {

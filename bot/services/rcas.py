@@ -31,7 +31,8 @@ from bot.domain.rca import (
     open_rca,
     reminders_due,
 )
-from bot.domain.rca_render import day_label, rca_markdown
+from bot.domain.rca_render import rca_markdown
+from bot.domain.timefmt import day_label
 from bot.store.rcas import RcaError as RcaError
 from bot.store.rcas import RcaStore, StoredRca
 

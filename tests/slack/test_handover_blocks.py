@@ -17,13 +17,13 @@ from bot.domain.incident import Incident, Mode, Paged, Severity, Status
 from bot.domain.pto import Conflict
 from bot.domain.rca import ActionItem, Rca
 from bot.domain.suppressions import Suppression
+from bot.domain.timefmt import stamp
 from bot.slack.blocks.handover import (
     ACTION_HANDOVER_DONE,
     MAX_BLOCKS,
     SECTION_LIMIT,
     chunk_lines,
     digest_reply,
-    fmt_time,
     preview_reply,
     reminder_text,
 )
@@ -245,8 +245,8 @@ def test_typed_text_cannot_become_slack_markup(config: TeamConfig, cal: HolidayC
 
 
 def test_times_are_shown_in_the_rotation_zone_with_the_weekday() -> None:
-    assert fmt_time(ist("2025-09-01 09:00").astimezone(IST), IST) == "Mon 1 Sep 2025, 09:00 IST"
-    assert fmt_time(BOUNDARY.astimezone(IST) - timedelta(days=6), IST).startswith("Tue 14 Oct")
+    assert stamp(ist("2025-09-01 09:00").astimezone(IST), IST) == "Mon 1 Sep 2025, 09:00 IST"
+    assert stamp(BOUNDARY.astimezone(IST) - timedelta(days=6), IST).startswith("Tue 14 Oct")
 
 
 def test_chunk_lines_loses_nothing() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from bot.config.models import TeamConfig
+
+# Re-exported: the blocks modules format instants through it.
+from bot.domain.timefmt import when as when
 
 Block = dict[str, Any]
 
@@ -60,11 +62,6 @@ def actions(block_id: str, *elements: dict[str, Any]) -> Block:
 
 def error_reply(message: str) -> Reply:
     return Reply(text=f":warning: {message}", blocks=[section(f":warning: {message}")])
-
-
-def when(at: datetime, zone: tzinfo) -> str:
-    local = at.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def person(cfg: TeamConfig, initials: str) -> str:

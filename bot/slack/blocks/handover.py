@@ -20,6 +20,7 @@ from bot.domain.handover import (
     WeekLine,
 )
 from bot.domain.suppressions import ALL
+from bot.domain.timefmt import day_label, stamp
 from bot.slack.blocks.common import Block, Reply, actions, button, context, header, section
 
 # Another engineer moves these to bot/slack/ids.py; listeners should import them from there.
@@ -39,21 +40,11 @@ SEVERITY_ICON = {
 # ------------------------------------------------------------------------------ formatting
 
 
-def fmt_time(at: datetime, zone: tzinfo) -> str:
-    """`Mon 1 Sep 2025, 09:00 IST` (the day without a leading zero, portably)."""
-    local = at.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
-
-
-def fmt_day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
 def _span(start: datetime, end: datetime, zone: tzinfo) -> str:
     s, e = start.astimezone(zone), end.astimezone(zone)
     if s.date() == e.date():
-        return f"{fmt_time(s, zone).rsplit(' ', 1)[0]}–{e:%H:%M} {e.tzname()}"
-    return f"{fmt_time(s, zone)} → {fmt_time(e, zone)}"
+        return f"{stamp(s, zone).rsplit(' ', 1)[0]}–{e:%H:%M} {e.tzname()}"
+    return f"{stamp(s, zone)} → {stamp(e, zone)}"
 
 
 def _esc(text: str) -> str:
@@ -151,7 +142,7 @@ def _roles(cfg: TeamConfig, d: HandoverDigest) -> str:
         )
     lines.append(
         f"*Incoming* (week {d.cycle_week} of {d.cycle_length}, "
-        f"{fmt_time(d.boundary, zone)} → {fmt_time(d.week_end, zone)}): Primary "
+        f"{stamp(d.boundary, zone)} → {stamp(d.week_end, zone)}): Primary "
         f"{_person(cfg, d.incoming_primary)}, Backup {_person(cfg, d.incoming_backup)}"
     )
     return "\n".join(lines)
@@ -181,7 +172,7 @@ def _incident_line(cfg: TeamConfig, r: IncidentRow) -> str:
         f"checklist {r.checklist[0]}/{r.checklist[1]} done" if r.checklist else "no checklist"
     )
     return (
-        f"{head}\n    open {human_duration(r.age)} (since {fmt_time(r.opened_at, cfg.zone)})"
+        f"{head}\n    open {human_duration(r.age)} (since {stamp(r.opened_at, cfg.zone)})"
         f" · {ack} · {checklist}"
     )
 
@@ -189,9 +180,9 @@ def _incident_line(cfg: TeamConfig, r: IncidentRow) -> str:
 def _suppression_line(cfg: TeamConfig, s: SuppressionRow) -> str:
     zone = cfg.zone
     when = (
-        f"until {fmt_time(s.ends_at, zone)}"
+        f"until {stamp(s.ends_at, zone)}"
         if s.active
-        else f"from {fmt_time(s.starts_at, zone)} until {fmt_time(s.ends_at, zone)}"
+        else f"from {stamp(s.starts_at, zone)} until {stamp(s.ends_at, zone)}"
     )
     reason = f": {_esc(s.reason)}" if s.reason else ""
     icon = ":mute:" if s.active else ":clock3:"
@@ -203,7 +194,7 @@ def _suppression_line(cfg: TeamConfig, s: SuppressionRow) -> str:
 
 
 def _rca_line(cfg: TeamConfig, r: RcaRow) -> str:
-    due = fmt_day(r.due_at.astimezone(cfg.zone).date())
+    due = day_label(r.due_at.astimezone(cfg.zone).date())
     late = " *(overdue)*" if r.overdue else ""
     return (
         f"• *{r.incident_id}* {r.severity.value.upper()} {_pipeline(cfg, r.pipeline)}: "
@@ -215,7 +206,7 @@ def _action_line(cfg: TeamConfig, a: ActionRow, today: date) -> str:
     late = human_duration(timedelta(days=(today - a.due).days))
     return (
         f"• *{a.incident_id} A{a.item}* {_esc(a.text)} · owner {_person(cfg, a.owner)} · "
-        f"due {fmt_day(a.due)} ({late} overdue)"
+        f"due {day_label(a.due)} ({late} overdue)"
     )
 
 
@@ -233,7 +224,7 @@ def _stats(cfg: TeamConfig, d: HandoverDigest) -> str:
     past = f" ({', '.join(s.past_backup)})" if s.past_backup else ""
     return "\n".join(
         [
-            f"*{title}* ({fmt_time(s.start, zone)} → {fmt_time(s.end, zone)})",
+            f"*{title}* ({stamp(s.start, zone)} → {stamp(s.end, zone)})",
             f"• Pages: {s.pages} ({by})",
             f"• Pages outside business hours, per person: {out}",
             f"• Time to ACK: {tta} ({s.acked} ACKed{never})",
@@ -289,7 +280,7 @@ def _body(cfg: TeamConfig, d: HandoverDigest, title: str, fixed: list[Block]) ->
             "each RCA lists its own",
         ),
     ]
-    head = [header(f"{title} · {fmt_time(d.boundary, zone)}"), *fixed, section(_roles(cfg, d))]
+    head = [header(f"{title} · {stamp(d.boundary, zone)}"), *fixed, section(_roles(cfg, d))]
     tail = [section(_stats(cfg, d))]
     budget = MAX_BLOCKS - len(head) - len(tail) - 2
     return [*head, *_fit(parts, budget), *tail]
@@ -300,8 +291,8 @@ def _late_note(cfg: TeamConfig, d: HandoverDigest) -> list[Block]:
         return []
     return [
         section(
-            f":warning: *Sent late.* This digest was due at {fmt_time(d.boundary, cfg.zone)}; "
-            f"it went out at {fmt_time(d.sent_at, cfg.zone)}, "
+            f":warning: *Sent late.* This digest was due at {stamp(d.boundary, cfg.zone)}; "
+            f"it went out at {stamp(d.sent_at, cfg.zone)}, "
             f"{human_duration(d.sent_at - d.boundary)} late, because the bot could not send "
             "it at the handover. The figures are as of now."
         )
@@ -327,7 +318,7 @@ def _summary(cfg: TeamConfig, d: HandoverDigest) -> str:
         ]
     )
     return (
-        f"Handover {fmt_time(d.boundary, cfg.zone)}{late}: Primary {primary}, Backup "
+        f"Handover {stamp(d.boundary, cfg.zone)}{late}: Primary {primary}, Backup "
         f"{_name(cfg, d.incoming_backup)}. {counts}."
     )
 
@@ -336,7 +327,7 @@ def digest_reply(cfg: TeamConfig, digest: HandoverDigest) -> Reply:
     """The digest for the team channel and the DMs, with the "Handover done" button."""
     zone = cfg.zone
     who = " and ".join(_person(cfg, p) for p in digest.confirmers)
-    until = fmt_time(digest.boundary + timedelta(minutes=30), zone).rsplit(", ", 1)[1]
+    until = stamp(digest.boundary + timedelta(minutes=30), zone).rsplit(", ", 1)[1]
     blocks = _body(cfg, digest, "Handover", _late_note(cfg, digest))
     blocks.append(
         context(
@@ -360,12 +351,12 @@ def preview_reply(cfg: TeamConfig, digest: HandoverDigest) -> Reply:
     zone = cfg.zone
     people = ", ".join(_name(cfg, p) for p in digest.recipients)
     note = context(
-        f":eyes: *Preview.* This digest will be sent at {fmt_time(digest.boundary, zone)} "
+        f":eyes: *Preview.* This digest will be sent at {stamp(digest.boundary, zone)} "
         f"to {cfg.policy.team_channel} and by DM to {people}. Figures as of "
-        f"{fmt_time(digest.sent_at, zone)}; they are brought up to date when it is sent."
+        f"{stamp(digest.sent_at, zone)}; they are brought up to date when it is sent."
     )
     blocks = _body(cfg, digest, "Handover preview", [note, *_late_note(cfg, digest)])
-    text = f"Preview (sent at {fmt_time(digest.boundary, zone)}). {_summary(cfg, digest)}"
+    text = f"Preview (sent at {stamp(digest.boundary, zone)}). {_summary(cfg, digest)}"
     return Reply(text=text, blocks=blocks)
 
 
@@ -376,6 +367,6 @@ def reminder_text(digest: HandoverDigest, missing: list[str]) -> str:
         raise ValueError("everyone has confirmed: there is nobody to remind")
     who = " and ".join(f"{{{m}}}" for m in missing)
     return (
-        f":bell: The handover of {fmt_time(digest.boundary, digest.tz)} is not confirmed yet "
+        f":bell: The handover of {stamp(digest.boundary, digest.tz)} is not confirmed yet "
         f"by {who}. Once you have handed over, press *Handover done* on the digest."
     )
