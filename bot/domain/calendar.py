@@ -121,15 +121,6 @@ class HolidayCalendar:
             day += timedelta(days=1)
         raise ValueError("no business day within a year: check [business_hours]")
 
-    def add_business_days(self, start: date, n: int, hours: BusinessHours) -> date:
-        """The n-th business day after `start` (RCA due dates: 5 business days)."""
-        day, left = start, n
-        while left > 0:
-            day += timedelta(days=1)
-            if self.is_business_day(day, hours):
-                left -= 1
-        return day
-
 
 @lru_cache(maxsize=4096)
 def _critical_cached(cal: HolidayCalendar, day: date) -> str | None:

@@ -310,3 +310,29 @@ redis.call('HSET', KEYS[1], 't', tostring(tokens - 1), 'a', tostring(math.max(no
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 60000)
 return 0
 """
+
+# Count an alert against every live suppression covering its pipeline at `now` and, when it
+# is suppressed, record the alert (marked with the suppression) in the same step. Returns
+# the covering suppression that ends last (the one paging waits for), or nil.
+# The live index is scanned whole: it holds the few suppressions not yet ended.
+# KEYS: live index, recorded alerts list
+# ARGV: now (epoch s), pipeline slug, suppression key prefix, alert JSON or "", alerts kept
+COUNT_IF_SUPPRESSED = """
+local now = tonumber(ARGV[1])
+local best = false
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
+  local key = ARGV[3] .. id
+  local f = redis.call('HMGET', key, 'pipeline', 'starts')
+  if f[1] and (f[1] == ARGV[2] or f[1] == 'all') and tonumber(f[2]) <= now then
+    redis.call('HINCRBY', key, 'count', 1)
+    best = id
+  end
+end
+if best and ARGV[4] ~= '' then
+  local alert = cjson.decode(ARGV[4])
+  alert['suppressed_by'] = best
+  redis.call('LPUSH', KEYS[2], cjson.encode(alert))
+  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[5]) - 1)
+end
+return best
+"""

@@ -23,7 +23,7 @@ from redis.exceptions import WatchError
 
 from bot.domain.notices import Notice
 from bot.domain.suppressions import Suppression, SuppressionError
-from bot.store import keys
+from bot.store import keys, scripts
 from bot.store.outbox import Outbox
 
 MAX_RETRIES = 20
@@ -34,33 +34,6 @@ KEEP_AFTER_END = timedelta(days=1)
 # still has last week's even when a handover slipped.
 HISTORY_KEEP = timedelta(days=14)
 ALERTS_KEEP = 10_000  # as IncidentStore.record_quiet_alert caps the recorded alerts
-
-# Count an alert against every live suppression covering its pipeline at `now` and, when it
-# is suppressed, record the alert (marked with the suppression) in the same step. Returns
-# the covering suppression that ends last (the one paging waits for), or nil.
-# The live index is scanned whole: it holds the few suppressions not yet ended.
-# This script stays beside its only caller (scripts.py belongs to the paging work this round).
-# KEYS: live index, recorded alerts list
-# ARGV: now (epoch s), pipeline slug, suppression key prefix, alert JSON or "", alerts kept
-COUNT_IF_SUPPRESSED = """
-local now = tonumber(ARGV[1])
-local best = false
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
-  local key = ARGV[3] .. id
-  local f = redis.call('HMGET', key, 'pipeline', 'starts')
-  if f[1] and (f[1] == ARGV[2] or f[1] == 'all') and tonumber(f[2]) <= now then
-    redis.call('HINCRBY', key, 'count', 1)
-    best = id
-  end
-end
-if best and ARGV[4] ~= '' then
-  local alert = cjson.decode(ARGV[4])
-  alert['suppressed_by'] = best
-  redis.call('LPUSH', KEYS[2], cjson.encode(alert))
-  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[5]) - 1)
-end
-return best
-"""
 
 # (the suppression as it ends) → the notices announcing its end.
 EndNotices = Callable[[Suppression], list[Notice]]
@@ -94,7 +67,7 @@ class SuppressionStore:
     def __init__(self, redis: Redis, outbox: Outbox) -> None:
         self.redis = redis
         self.outbox = outbox
-        self._count = redis.register_script(COUNT_IF_SUPPRESSED)
+        self._count = redis.register_script(scripts.COUNT_IF_SUPPRESSED)
 
     async def next_id(self) -> str:
         return f"S-{int(await self.redis.incr(keys.SUPPRESSION_SEQ))}"
