@@ -35,7 +35,7 @@ from bot.domain.pto import Conflict, conflict_note
 from bot.domain.rca import Rca, RcaStatus, overdue_actions
 from bot.domain.schedule import (
     Override,
-    _apply_swaps,
+    apply_swaps,
     segments,
     week_bounds,
     week_start,
@@ -103,7 +103,7 @@ def week_holders(
     week, _ = week_start(cfg, at)
     row = cfg.rotation.weeks[week % len(cfg.rotation.weeks)]
     ordered = sorted(overrides, key=lambda o: o.id)
-    primary, backup, _, _ = _apply_swaps(row.primary, row.backup, at, ordered)
+    primary, backup, _, _ = apply_swaps(row.primary, row.backup, at, ordered)
     return primary, backup
 
 

@@ -129,7 +129,7 @@ def exchange_label(primary: str, backup: str) -> str:
     return f"{primary}⇄{backup}"
 
 
-def _apply_swaps(
+def apply_swaps(
     primary: str, backup: str, at: datetime, overrides: list[Override]
 ) -> tuple[str, str, tuple[int, ...], list[str]]:
     applied: list[int] = []
@@ -192,7 +192,7 @@ def resolve(
             f"{holiday} ({at.astimezone(tz):%Y-%m-%d}) is a critical holiday: Backup and Primary "
             f"exchange roles for the day ({exchange_label(primary, backup)})"
         )
-    primary, backup, swaps, swap_reasons = _apply_swaps(primary, backup, at, ordered)
+    primary, backup, swaps, swap_reasons = apply_swaps(primary, backup, at, ordered)
     reasons.extend(swap_reasons)
     return Segment(
         start=seg_start,
