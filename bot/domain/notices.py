@@ -217,25 +217,25 @@ class SuppressionEnded(_Notice):
     suppression: Suppression
 
 
-class RcaDM(_Notice):
-    """A DM about an RCA to one member: it was opened for them, handed to them (or taken
-    from them), a reminder that it is due, or an action item of theirs falls due. `text` is
-    the whole message and may hold `{XX}` member placeholders, as PageDM's does."""
+class MemberDM(_Notice):
+    """A DM to one member whose whole text is known when it is queued (RCA opened, handed
+    over, due; an action item due; a status update promised). `text` may hold `{XX}` member
+    placeholders, as PageDM's does; `about` names what it concerns (`INC-7`), for the logs."""
 
-    kind: Literal["rca_dm"] = "rca_dm"
+    kind: Literal["member_dm"] = "member_dm"
     member: str
-    incident: str
+    about: str = ""
     text: str
 
 
-class RcaPosted(_Notice):
-    """An RCA's summary in the channel investors' pipelines report to (`#investor-kpis`);
-    the RCA itself goes into the incident's thread as a ThreadReply. Carries the text,
-    since the RCA may be reassigned or expire before this is delivered."""
+class ChannelPost(_Notice):
+    """A message whose whole text is known when it is queued, in a channel (an RCA's
+    summary in `#investor-kpis`, a missed delivery deadline). Carries the text, since what
+    it reports may change or expire before this is delivered."""
 
-    kind: Literal["rca_posted"] = "rca_posted"
-    incident: str
+    kind: Literal["channel_post"] = "channel_post"
     channel: str
+    about: str = ""
     text: str
 
 
@@ -269,8 +269,8 @@ Notice = Annotated[
     | HolidayNote
     | SuppressionStarted
     | SuppressionEnded
-    | RcaDM
-    | RcaPosted
+    | MemberDM
+    | ChannelPost
     | Ephemeral,
     Field(discriminator="kind"),
 ]

@@ -20,7 +20,7 @@ from bot.config.models import TeamConfig
 from bot.domain.business_days import add_business_days, business_days_between, is_business_day
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.incident import Incident
-from bot.domain.notices import Notice, RcaDM, RcaPosted, ThreadReply
+from bot.domain.notices import ChannelPost, MemberDM, Notice, ThreadReply
 from bot.domain.rca import (
     ActionItem,
     IncidentEvent,
@@ -165,7 +165,7 @@ class RcaService:
             f"{ASSIGN_HINT.format(id=i)}."
         )
 
-    def _reminder(self, rca: Rca, kind: ReminderKind, today: date) -> RcaDM:
+    def _reminder(self, rca: Rca, kind: ReminderKind, today: date) -> MemberDM:
         hours = self.config.policy.business_hours
         what = f"the RCA for {self._label(rca)}"
         if kind is ReminderKind.DUE_SOON:
@@ -177,9 +177,9 @@ class RcaService:
         else:
             late = _days(business_days_between(rca.due_day, today, self.calendar, hours))
             head = f"Reminder: {what} is overdue: it was due {day_label(rca.due_day)} ({late} ago)."
-        return RcaDM(member=rca.owner, incident=rca.incident_id, text=f"{head} {self._how(rca)}")
+        return MemberDM(member=rca.owner, about=rca.incident_id, text=f"{head} {self._how(rca)}")
 
-    def _action_dm(self, rca: Rca, item: ActionItem, today: date) -> RcaDM:
+    def _action_dm(self, rca: Rca, item: ActionItem, today: date) -> MemberDM:
         when = f"is due {day_label(item.due)}" if item.due > today else "is due today"
         if item.due < today:
             when = f"was due {day_label(item.due)} and is not marked done"
@@ -188,7 +188,7 @@ class RcaService:
             f"Action item *A{item.id}* from the RCA for {self._label(rca)} {when}: "
             f"{_one(item.text)}. When it is done: {done}."
         )
-        return RcaDM(member=item.owner, incident=rca.incident_id, text=text)
+        return MemberDM(member=item.owner, about=rca.incident_id, text=text)
 
     def _summary(self, rca: Rca) -> str:
         assert rca.posted_at is not None
@@ -226,7 +226,7 @@ class RcaService:
             f"It is due {self._due(rca)} ({days} business days after it was resolved). "
             f"{self._how(rca)}"
         )
-        dm = RcaDM(member=rca.owner, incident=rca.incident_id, text=text)
+        dm = MemberDM(member=rca.owner, about=rca.incident_id, text=text)
         stored, _ = await self.store.open(rca, [dm], self.clock.now())
         return stored
 
@@ -276,13 +276,13 @@ class RcaService:
                     f"{{{actor}}} handed you the RCA for {self._label(after)}. "
                     f"It is due {self._due(after)}. {self._how(after)}"
                 )
-                out.append(RcaDM(member=owner, incident=iid, text=text))
+                out.append(MemberDM(member=owner, about=iid, text=text))
             if before.owner != actor:
                 text = (
                     f"{{{actor}}} handed the RCA for {self._label(after)} to {{{owner}}}: "
                     "it is no longer yours to write."
                 )
-                out.append(RcaDM(member=before.owner, incident=iid, text=text))
+                out.append(MemberDM(member=before.owner, about=iid, text=text))
             return out
 
         return await self.store.assign(iid, owner, self.clock.now(), notices)
@@ -338,7 +338,7 @@ class RcaService:
             channel = summary_channel(self.config, posted.pipeline)
             out: list[Notice] = [
                 ThreadReply(incident=iid, text=body),
-                RcaPosted(incident=iid, channel=channel, text=self._summary(posted)),
+                ChannelPost(about=iid, channel=channel, text=self._summary(posted)),
             ]
             for owner in dict.fromkeys(i.owner for i in posted.action_items):
                 if owner == actor:
@@ -346,7 +346,7 @@ class RcaService:
                 mine = [i for i in posted.action_items if i.owner == owner]
                 listed = "; ".join(f"A{i.id} {_one(i.text)} (due {day_label(i.due)})" for i in mine)
                 text = f"{{{actor}}} posted the RCA for {self._label(posted)}. Yours: {listed}."
-                out.append(RcaDM(member=owner, incident=iid, text=text))
+                out.append(MemberDM(member=owner, about=iid, text=text))
             return out
 
         return await self.store.post(iid, actor, now, write, notices)

@@ -16,18 +16,18 @@ from bot.config.models import TeamConfig
 from bot.domain.checklist import ChecklistNotFound, ChecklistRun
 from bot.domain.incident import Status
 from bot.domain.notices import (
+    ChannelPost,
     ChecklistPost,
     ChecklistRedraw,
     ConflictReminder,
     Ephemeral,
     HolidayNote,
     IncidentChecklist,
+    MemberDM,
     Notice,
     PageDM,
     PagePost,
     PageUpdate,
-    RcaDM,
-    RcaPosted,
     SuppressionEnded,
     SuppressionStarted,
     SwapAnnouncement,
@@ -155,10 +155,10 @@ class Senders:
                 await self.out.post_once(
                     notice.id, notice.channel, text=text, blocks=[section(text)]
                 )
-            case RcaDM():
+            case MemberDM():
                 text = fill(self.config, notice.text)
                 await self._dm(notice.id, notice.member, Reply(text=text, blocks=[section(text)]))
-            case RcaPosted():
+            case ChannelPost():
                 await self.out.post_once(
                     notice.id, notice.channel, text=notice.text, blocks=[section(notice.text)]
                 )

@@ -18,7 +18,7 @@ from bot.clock import FakeClock
 from bot.config import TeamConfig
 from bot.domain import incident as sm
 from bot.domain.calendar import HolidayCalendar
-from bot.domain.notices import Notice, RcaDM, RcaPosted, ThreadReply
+from bot.domain.notices import ChannelPost, MemberDM, Notice, ThreadReply
 from bot.domain.rca import RcaStatus
 from bot.services.rcas import NewAction, RcaError, RcaService
 from bot.store import keys
@@ -74,7 +74,7 @@ async def _queued(redis: Redis, clock: FakeClock) -> list[Notice]:
 
 
 def _dms(notices: list[Notice]) -> list[tuple[str, str]]:
-    return [(n.member, n.text) for n in notices if isinstance(n, RcaDM)]
+    return [(n.member, n.text) for n in notices if isinstance(n, MemberDM)]
 
 
 async def _opened(
@@ -220,12 +220,14 @@ async def test_submit_closes_it_and_queues_its_messages(
     assert isinstance(thread, ThreadReply) and thread.incident == "INC-7"
     assert thread.text.startswith("*RCA INC-7: profit aggregate late*")
     assert "☐ *A1* Alert on warehouse failover — PR, due 2025-10-31" in thread.text
-    assert isinstance(summary, RcaPosted)
-    assert (summary.incident, summary.channel) == ("INC-7", "#investor-kpis")
+    assert isinstance(summary, ChannelPost)
+    assert (summary.about, summary.channel) == ("INC-7", "#investor-kpis")
     assert "posted by Samir Kapoor (SK) on time" in summary.text
     assert "*Investor impact:* The 09:00 investor KPI refresh" in summary.text
     assert (
-        isinstance(dm, RcaDM) and dm.member == "PR" and "A1 Alert on warehouse failover" in dm.text
+        isinstance(dm, MemberDM)
+        and dm.member == "PR"
+        and "A1 Alert on warehouse failover" in dm.text
     )
 
     markdown = await service.markdown("INC-7")
