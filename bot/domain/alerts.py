@@ -49,9 +49,15 @@ class Rejected(BaseModel):
     error: str
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _alertmanager(entry: dict[str, Any]) -> dict[str, Any]:
-    labels = entry.get("labels") or {}
-    notes = entry.get("annotations") or {}
+    # Anything but an object here is treated as absent: the alert is then rejected for
+    # what it lacks (pipeline, summary), with a message, instead of crashing the request.
+    labels = _object(entry.get("labels"))
+    notes = _object(entry.get("annotations"))
     out: dict[str, Any] = {
         "pipeline": labels.get("pipeline"),
         "signal": labels.get("signal"),

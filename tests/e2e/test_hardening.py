@@ -204,3 +204,12 @@ async def test_a_command_mentioning_payload_is_answered(harness: Harness) -> Non
     resp = await harness.command("/page", "growth-agg sev1 payload missing", "U0AMEHTA01")
     assert resp.status == 200
     assert "INC-1" in resp.text
+
+
+async def test_alertmanager_labels_that_are_not_objects_are_rejected_not_crashed(
+    harness: Harness,
+) -> None:
+    body = {"alerts": [{"labels": True, "annotations": ["x"]}]}
+    resp = await harness.alert(body)
+    assert resp.status == 400, resp.text
+    assert "pipeline" in resp.text
