@@ -15,6 +15,7 @@ from typing import Any
 from bot.clock import FakeClock, SystemClock
 from bot.config import ConfigError, TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.durations import human_duration
 from bot.domain.runbook import Runbook, RunbookError, load_runbooks, validate_runbooks
 from bot.domain.schedule import week_bounds, week_start, week_views
 from bot.settings import ENV, Settings, SettingsError, settings_from_env
@@ -52,12 +53,27 @@ def cmd_check(env: dict[str, str], out: Any = sys.stdout) -> int:
         return 1
     print(render_check(cfg, datetime.now(UTC)), file=out)
     print("\n" + render_runbooks(runbooks), file=out)
+    print("\n" + email_line(env, cfg), file=out)
     warnings = check_warnings(cfg, datetime.now(UTC))
     if warnings:
         print("\nWarnings", file=out)
         for line in warnings:
             print(f"  ⚠ {line}", file=out)
     return 0
+
+
+def email_line(env: dict[str, str], cfg: TeamConfig) -> str:
+    """Whether incident and RCA emails go out, and to whom (no connection is made)."""
+    from bot.mail import EMAIL_OFF, parse_smtp_url
+
+    url = env.get(ENV["smtp_url"])
+    if not url:
+        return EMAIL_OFF
+    try:
+        smtp = parse_smtp_url(url)
+    except ValueError as exc:
+        return f"email: SMTP_URL is not valid: {exc}"
+    return f"email: on, through {smtp.display}, to {', '.join(cfg.policy.email_to)}"
 
 
 def check_warnings(cfg: TeamConfig, now: datetime) -> list[str]:
@@ -102,7 +118,11 @@ def render_check(cfg: TeamConfig, now: datetime) -> str:
         lines.append(f"  {m.initials:<4} {m.name:<16} {m.slack_id or '-':<12} {m.email or '-'}")
     lines += ["", "Pipelines"]
     for p in cfg.pipelines:
-        due = f" due {p.deadline:%H:%M}" if p.deadline else ""
+        d = p.deadline
+        due = f" due {d.due:%H:%M}" if d and d.due else ""
+        if d and d.max_gap:  # rolling: a delivery at least every max_gap in the window
+            due = f" delivered every {human_duration(d.max_gap)}"
+            due += f" {d.window.start:%H:%M}–{d.window.end:%H:%M}" if d.window else ""
         lines.append(
             f"  {p.slug:<15} {p.name:<24} {p.type.value:<10} primary {p.primary} "
             f"secondary {p.secondary} {p.channel}{due}"
@@ -266,12 +286,35 @@ async def export_text(redis: Any, cfg: TeamConfig, now: datetime) -> str:
     return export_toml(swaps, ptos, cfg.zone, now, keys.SWAPS_AUDIT)
 
 
-def cmd_export(env: dict[str, str], out: Any = sys.stdout) -> int:
+async def rca_export(rcas: Any, incidents: Any, incident_id: str) -> str:
+    """The RCA as Markdown, its timeline drawn from the incident's log unless written."""
+    from bot.services.rcas import parse_incident_id
+
+    iid = parse_incident_id(incident_id)
+    return str(await rcas.markdown(iid, await incidents.events(iid)))
+
+
+async def _rca_text(redis: Any, cfg: TeamConfig, incident_id: str) -> str:
+    from bot.clock import SystemClock
+    from bot.domain.calendar import HolidayCalendar
+    from bot.services.rcas import RcaService
+    from bot.store.incidents import IncidentStore
+    from bot.store.outbox import Outbox
+    from bot.store.rcas import RcaStore
+
+    outbox = Outbox(redis)
+    store = RcaStore(redis, outbox, cfg.policy.retention)
+    rcas = RcaService(cfg, HolidayCalendar(cfg.policy.holidays), store, SystemClock())
+    return await rca_export(rcas, IncidentStore(redis, cfg.policy.retention, outbox), incident_id)
+
+
+def cmd_export(env: dict[str, str], rca: str | None = None, out: Any = sys.stdout) -> int:
+    from bot.services.rcas import RcaError
     from bot.store.connection import connect
 
     url = env.get(ENV["redis_url"])
     if not url:
-        return _fail("REDIS_URL is not set: export reads swaps and PTO from that Redis")
+        return _fail("REDIS_URL is not set: export reads swaps, PTO and RCAs from that Redis")
     try:
         cfg = load_config(_config_dir(env))
     except ConfigError as exc:
@@ -280,11 +323,16 @@ def cmd_export(env: dict[str, str], out: Any = sys.stdout) -> int:
     async def run() -> str:
         redis = connect(url)
         try:
+            if rca is not None:
+                return await _rca_text(redis, cfg, rca)
             return await export_text(redis, cfg, datetime.now(UTC))
         finally:
             await redis.aclose()
 
-    print(asyncio.run(run()), end="", file=out)
+    try:
+        print(asyncio.run(run()), end="", file=out)
+    except RcaError as exc:
+        return _fail(str(exc))
     return 0
 
 
@@ -343,7 +391,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate the configuration and runbooks; print the schedule")
     console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
     console.add_argument("--at", help="start the virtual clock at this time (IST)")
-    sub.add_parser("export", help="print swaps and PTO from $REDIS_URL as TOML")
+    export = sub.add_parser(
+        "export", help="print swaps and PTO from $REDIS_URL as TOML, or an RCA as Markdown"
+    )
+    export.add_argument("--rca", metavar="INC-7", help="print this incident's RCA as Markdown")
     outbox = sub.add_parser("outbox", help="list undeliverable notices; re-queue them")
     outbox.add_argument("--requeue", metavar="ID|all", help="put a dead letter (or all) back")
     args = parser.parse_args(argv)
@@ -356,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "serve":
         return cmd_serve(env, args.embedded_store)
     if args.cmd == "export":
-        return cmd_export(env)
+        return cmd_export(env, args.rca)
     if args.cmd == "outbox":
         return cmd_outbox(env, args.requeue)
     logging.getLogger().setLevel(logging.WARNING)

@@ -17,6 +17,7 @@ from bot.clock import FakeClock
 from bot.config.models import TeamConfig, parse_duration
 from bot.devtools.fakeslack import Call
 from bot.devtools.harness import Harness, Response
+from bot.devtools.modal import ModalForm
 from bot.devtools.render import Pressable, Renderer
 from bot.devtools.signing import block_actions_payload
 from bot.domain.timeparse import TimeParseError, parse_instant
@@ -27,6 +28,8 @@ HELP = """Console commands:
   at <date time>                            set the virtual clock (IST unless a zone is given)
   advance <duration>                        move the clock (30s, 10m, 2h, 1d), firing due timers
   press <n> | tick <n>                      press button n / toggle checkbox n
+  fill <n> <value>                          fill field {n} of the open form (\n: new line)
+  submit | cancel                           submit or close the open form
   now                                       show the virtual time
   help, quit"""
 
@@ -42,6 +45,7 @@ class Console:
     user: str = ""
     tickers: list[Ticker] = field(default_factory=list)
     renderer: Renderer = field(init=False)
+    modal: ModalForm | None = None
 
     def __post_init__(self) -> None:
         self.renderer = Renderer(self.config)
@@ -73,8 +77,10 @@ class Console:
             self.say(f"[only you]\n{self.renderer.message(a)}\n")
         elif call.method in ("views.open", "views.update", "views.push"):
             view = a.get("view") or {}
-            title = (view.get("title") or {}).get("text", "")
-            self.say(f"[modal: {title}]\n{self.renderer.message(view)}\n")
+            intro = [b for b in view.get("blocks", []) if b.get("type") != "input"]
+            self.modal = ModalForm(view)
+            head = self.renderer.message({"blocks": intro}) if intro else ""
+            self.say(f"[modal: {self.modal.title}]\n{head}\n{self.modal.render()}\n")
 
     def _ts_of(self, call: Call) -> str | None:
         if call.method == "chat.update":
@@ -126,6 +132,8 @@ class Console:
             await self._advance(rest)
         elif word in ("press", "tick"):
             await self._press(rest)
+        elif word in ("fill", "submit", "cancel"):
+            await self._form(word, rest)
         elif word == "now":
             self.say(f"It is {self._now()}.")
         else:
@@ -180,6 +188,35 @@ class Console:
         p = self.renderer.pressables[int(text)]
         payload = self._payload(p)
         self._show_response(await self.harness.interact(payload))
+        await self._tick()
+
+    async def _form(self, word: str, rest: str) -> None:
+        if self.modal is None:
+            self.say("No form is open: a command or button opens one.")
+            return
+        if word == "cancel":
+            self.modal = None
+            self.say("Form closed; nothing was sent.")
+            return
+        if word == "fill":
+            number, _, value = rest.partition(" ")
+            problem = (
+                self.modal.fill(int(number), value.strip())
+                if number.isdecimal()
+                else "Say which field: `fill 1 some text`."
+            )
+            self.say(problem or self.modal.shown(int(number)))
+            return
+        resp = await self.harness.interact(self.modal.submission(self._slack_id()))
+        body = resp.json if resp.status == 200 and resp.text else {}
+        if body.get("response_action") == "errors":
+            by_block = {f.block_id: f.number for f in self.modal.fields}
+            for block, error in body.get("errors", {}).items():
+                self.say(f"  {{{by_block.get(block, '?')}}}: {error}")
+            return
+        self.modal = None
+        self._show_response(resp)
+        self.say("Form sent.")
         await self._tick()
 
     def _payload(self, p: Pressable) -> dict[str, Any]:

@@ -11,15 +11,25 @@ from bot.clock import Clock
 from bot.config import TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.runbook import Runbook, load_runbooks
+from bot.mail import Mailer
 from bot.services.checklists import ChecklistService
+from bot.services.handover import HandoverService
+from bot.services.notice_tasks import NoticeTasks
 from bot.services.paging import PagingService
+from bot.services.rcas import RcaService
+from bot.services.runs import RunService
 from bot.services.schedule import ScheduleService
+from bot.services.status_updates import StatusUpdateService
 from bot.services.suppressions import SuppressionService
 from bot.services.swaps import SwapService
 from bot.settings import Settings
 from bot.store.checklists import ChecklistStore
+from bot.store.handover import HandoverStore
 from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
+from bot.store.rcas import RcaStore
+from bot.store.runs import RunStore
+from bot.store.status_updates import StatusUpdateStore
 from bot.store.suppressions import SuppressionStore
 from bot.store.swaps import SwapStore
 from bot.waker import Waker
@@ -42,6 +52,12 @@ class Deps:
     swaps: SwapService
     checklists: ChecklistService
     suppressions: SuppressionService
+    status_updates: StatusUpdateService
+    rcas: RcaService
+    # Runs the outbox's non-Slack notices: emails (when SMTP_URL is set), opening RCAs.
+    tasks: NoticeTasks
+    handover: HandoverService
+    runs: RunService
 
 
 def build_deps(
@@ -63,6 +79,28 @@ def build_deps(
     swaps.on_schedule_change = paging.schedule_changes_at
     suppressions = SuppressionService(cfg, SuppressionStore(redis, outbox), clock)
     paging.suppressed = suppressions.record_alert
+    rcas = RcaService(cfg, calendar, RcaStore(redis, outbox, cfg.policy.retention), clock)
+    mailer = Mailer.from_settings(settings)
+    if mailer.enabled:
+        paging.email = True
+        rcas.mail_to = list(cfg.policy.email_to)
+    checklists = ChecklistService(
+        ChecklistStore(redis, cfg.policy.retention, outbox), runbooks, clock
+    )
+    # Reads every other service to gather the Monday digest, so it is built last.
+    handover = HandoverService(
+        cfg,
+        calendar,
+        HandoverStore(redis, outbox),
+        clock,
+        swaps=swaps,
+        paging=paging,
+        checklists=checklists,
+        suppressions=suppressions,
+        rcas=rcas,
+    )
+    # The deadline watch raises and closes its alerts through paging's rules.
+    runs = RunService(cfg, RunStore(redis, outbox), paging, clock)
     return Deps(
         settings=settings,
         config=cfg,
@@ -76,10 +114,15 @@ def build_deps(
         paging=paging,
         runbooks=runbooks,
         swaps=swaps,
-        checklists=ChecklistService(
-            ChecklistStore(redis, cfg.policy.retention, outbox), runbooks, clock
-        ),
+        checklists=checklists,
         suppressions=suppressions,
+        status_updates=StatusUpdateService(
+            cfg, StatusUpdateStore(redis, cfg.policy.retention, outbox), incidents, clock
+        ),
+        rcas=rcas,
+        tasks=NoticeTasks(cfg, paging, rcas, mailer if mailer.enabled else None),
+        handover=handover,
+        runs=runs,
     )
 
 

@@ -58,6 +58,7 @@ def delivery_pool(deps: Deps, client: AsyncWebClient) -> DeliveryPool:
             update_rate=s.slack_update_rate,
         ),
         poll_seconds=s.tick_seconds,
+        tasks=deps.tasks,
     )
 
 
@@ -74,9 +75,26 @@ def background_jobs(deps: Deps) -> list[Job]:
     async def reminders() -> None:
         await deps.swaps.queue_reminders()
 
+    async def rca_reminders() -> None:
+        # Each reminder goes once per day across replicas (RcaStore.remind).
+        await deps.rcas.queue_reminders(deps.clock.now())
+
+    async def status_reminders() -> None:
+        # Each promised status update is claimed once across replicas (due index + WATCH).
+        await deps.status_updates.queue_status_reminders(deps.clock.now())
+
     async def suppression_ends() -> None:
         # Each end is claimed once across replicas and announced with its final count.
         await deps.suppressions.announce_ended(deps.clock.now())
+
+    async def deadlines() -> None:
+        # The delivery-deadline watch: each notice, alert and close is claimed once across
+        # replicas (bot/services/runs.py), and the verdicts are recomputed every tick.
+        await deps.runs.tick(deps.clock.now())
+
+    async def handover() -> None:
+        # The Monday digest and the reminder to confirm, each queued once across replicas.
+        await deps.handover.queue_due(deps.clock.now())
 
     async def prune() -> None:
         await deps.swaps.prune()
@@ -86,7 +104,11 @@ def background_jobs(deps: Deps) -> list[Job]:
         Job("escalation", escalation, tick, wake_on_work=True),
         Job("swap-expiry", swap_expiry, tick),
         Job("suppression-ends", suppression_ends, tick),
+        Job("deadlines", deadlines, tick),
+        Job("status-reminders", status_reminders, tick),
         Job("reminders", reminders, 60.0),
+        Job("rca-reminders", rca_reminders, 60.0),
+        Job("handover", handover, 60.0),
         Job("prune", prune, 3600.0),
     ]
 

@@ -1,4 +1,5 @@
-"""The HTTP face of the bot: Slack's request URL, the health check (and, later, alerts)."""
+"""The HTTP face of the bot: Slack's request URL, the health check, monitoring's alerts and
+DAGs' run reports."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from bot.http_guard import (
     utf8,
     verify_slack,
 )
+from bot.runs_http import runs_handler
 
 log = logging.getLogger(__name__)
 HEALTH_TIMEOUT = 1.0
@@ -98,4 +100,5 @@ def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_post("/alerts", alerts_handler(deps, rejections))
+    web_app.router.add_post("/runs", runs_handler(deps, rejections))
     return web_app

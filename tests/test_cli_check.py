@@ -81,3 +81,16 @@ def test_check_warns_of_unreachable_members_and_undated_critical_holidays(
     assert any(w.startswith("SK (Samir Kapoor) has no slack_id") for w in warnings)
     assert any("no 2036 date for Holi, Diwali" in w for w in warnings)
     assert check_warnings(load_config(ROOT / "schedules"), datetime(2026, 1, 1, tzinfo=UTC)) == []
+
+
+def test_check_says_whether_email_goes_out(runbooks: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SMTP_URL"}
+    stream = io.StringIO()
+    assert cmd_check(env, out=stream) == 0
+    assert "\nemail: off (SMTP_URL unset)\n" in stream.getvalue()
+    stream = io.StringIO()
+    assert cmd_check({**env, "SMTP_URL": "smtp://relay.example:25"}, out=stream) == 0
+    assert (
+        "email: on, through smtp://relay.example:25 (no TLS), to data-eng-oncall@company.example"
+        in stream.getvalue()
+    )

@@ -93,7 +93,9 @@ class Pipeline(Strict):
     primary: str
     secondary: str
     channel: str = Field(pattern=r"^#[a-z0-9_-]+$")
-    deadline: time | None = None
+    # When its delivery is due (the deadline watch): a bare `06:30:00` is shorthand for a
+    # daily due time; profit-unit's rolling rule is `{ max_gap = "15m", window = … }`.
+    deadline: _runs.Deadline | None = None
     hard_dependency_of: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
 
@@ -292,6 +294,11 @@ class Policy(Strict):
     rca_business_days: int = Field(default=5, ge=1)
     retention: Duration = timedelta(days=90)
     team_channel: str = Field(default="#data-platform", pattern=r"^#[a-z0-9_-]+$")
+    # The list that hears of investor Sev-1/Sev-2 incidents and their RCAs by email (sent only
+    # when SMTP_URL is set). The policy's "Contacts" list by default.
+    email_to: list[str] = Field(
+        default_factory=lambda: ["data-eng-oncall@company.example"], min_length=1
+    )
     dashboards: dict[str, str] = Field(default_factory=dict)
 
 
@@ -319,3 +326,9 @@ class TeamConfig(Strict):
     @property
     def zone(self) -> ZoneInfo:
         return self.rotation.tz
+
+
+# Last, and as a module: the domain's Deadline is built on the models above (Strict,
+# Duration), so bot.domain.runs imports this module; either may be imported first.
+# Pipeline's `deadline` annotation resolves when first used, after both have loaded.
+from bot.domain import runs as _runs  # noqa: E402

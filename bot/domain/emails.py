@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,7 +20,7 @@ from bot.domain.durations import human_duration
 from bot.domain.incident import AUTO, Incident, Severity
 from bot.domain.schedule import LadderRole
 
-# The policy's "Contacts" list, until policy.toml names its own (`email_to`).
+# The policy's "Contacts" list: policy.toml's `email_to` as shipped.
 DEFAULT_EMAIL_TO: tuple[str, ...] = ("data-eng-oncall@company.example",)
 EMAIL_SEVERITIES = frozenset({Severity.SEV1, Severity.SEV2})
 SUBJECT_SUMMARY_MAX = 80
@@ -65,14 +64,8 @@ def shorten(text: str, limit: int = SUBJECT_SUMMARY_MAX) -> str:
 
 
 def email_recipients(cfg: TeamConfig) -> list[str]:
-    """The list the emails go to: policy.toml's `email_to` when the policy model has it,
-    else the policy's contact list (DEFAULT_EMAIL_TO)."""
-    configured: Any = getattr(cfg.policy, "email_to", None)
-    if isinstance(configured, str):
-        configured = [configured]
-    if isinstance(configured, list | tuple) and configured:
-        return [str(a) for a in configured]
-    return list(DEFAULT_EMAIL_TO)
+    """The list the emails go to: policy.toml's `email_to`."""
+    return list(cfg.policy.email_to)
 
 
 def wants_email(incident: Incident, cfg: TeamConfig) -> bool:

@@ -228,6 +228,32 @@ class MemberDM(_Notice):
     text: str
 
 
+class IncidentMail(_Notice):
+    """An email to the team's list that an incident opened or was resolved, drawn from the
+    incident when it is sent (its id is only known once the open commits)."""
+
+    kind: Literal["incident_mail"] = "incident_mail"
+    incident: str
+    event: Literal["opened", "resolved"]
+
+
+class Mail(_Notice):
+    """An email whose whole text is known when it is queued (an RCA posted)."""
+
+    kind: Literal["mail"] = "mail"
+    to: list[str]
+    subject: str
+    body: str
+
+
+class OpenRca(_Notice):
+    """Open the RCA a resolved incident is owed. Queued by the resolve's own atomic step, so
+    a process killed right after the resolve still opens it (opening twice keeps one)."""
+
+    kind: Literal["open_rca"] = "open_rca"
+    incident: str
+
+
 class ChannelPost(_Notice):
     """A message whose whole text is known when it is queued, in a channel (an RCA's
     summary in `#investor-kpis`, a missed delivery deadline). Carries the text, since what
@@ -237,6 +263,17 @@ class ChannelPost(_Notice):
     channel: str
     about: str = ""
     text: str
+
+
+class HandoverPost(_Notice):
+    """The Monday handover digest: in `channel` (the team channel), or by DM to `member`.
+    Drawn when sent from the digest stored for the boundary (epoch seconds) when it was
+    queued, so the channel post and the DMs say the same whenever each is delivered."""
+
+    kind: Literal["handover_post"] = "handover_post"
+    boundary: float
+    channel: str | None = None
+    member: str | None = None
 
 
 class Ephemeral(_Notice):
@@ -271,6 +308,10 @@ Notice = Annotated[
     | SuppressionEnded
     | MemberDM
     | ChannelPost
+    | HandoverPost
+    | IncidentMail
+    | Mail
+    | OpenRca
     | Ephemeral,
     Field(discriminator="kind"),
 ]

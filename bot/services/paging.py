@@ -16,10 +16,13 @@ from typing import Any
 from bot.config.models import Pipeline, TeamConfig
 from bot.domain import escalation as esc
 from bot.domain import incident as sm
+from bot.domain import incident_log
 from bot.domain.alerts import Alert, default_severity, paging_mode, within_slo
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.emails import wants_email
 from bot.domain.incident import Incident, Mode, Severity, TransitionError
-from bot.domain.notices import IncidentChecklist, Notice
+from bot.domain.notices import IncidentChecklist, IncidentMail, Notice, OpenRca
+from bot.domain.rca import needs_rca
 from bot.domain.schedule import BeforeRotation, Rung
 from bot.services.schedule import ScheduleService
 from bot.store.incidents import IncidentStore, Stored
@@ -62,6 +65,8 @@ class PagingService:
         # Counts an alert against a live suppression of its pipeline (maintenance window)
         # and returns that suppression's id, or None; set by bot.deps.
         self.suppressed: Suppressed | None = None
+        # Email the team's list of investor Sev-1/Sev-2 incidents (SMTP_URL set); bot.deps.
+        self.email = False
 
     def unreachable(self) -> dict[str, str]:
         """Members no page can reach, known from the configuration alone."""
@@ -125,7 +130,16 @@ class PagingService:
             unreachable=self.unreachable(),
             close_at=close_at,
         )
-        created, incident_id = await self.store.open_or_join(inc, notices, now, value)
+        if self.email and wants_email(inc, self.config):
+            notices.append(IncidentMail(incident=inc.id, event="opened"))
+        created, incident_id = await self.store.open_or_join(
+            inc,
+            notices,
+            now,
+            value,
+            events=incident_log.opened(inc),
+            join_event=incident_log.alert_joined(now),
+        )
         self.wake()
         return created, incident_id
 
@@ -167,17 +181,37 @@ class PagingService:
         detail = "opened" if created else "joined the open incident"
         return Outcome(incident_id, created, mode, detail)
 
-    async def apply(self, incident_id: str, transition: Transition, now: datetime) -> Incident:
-        """Commit `transition` exactly once; raises TransitionError if it does not apply."""
+    async def apply(
+        self,
+        incident_id: str,
+        transition: Transition,
+        now: datetime,
+        forced_by: str | None = None,
+    ) -> Incident:
+        """Commit `transition` exactly once, with what it did in the incident's log
+        (`forced_by`: who pressed Escalate now); raises TransitionError if it does not
+        apply."""
         for _ in range(CAS_ATTEMPTS):
             stored = await self.store.get(incident_id)
             if stored is None:
                 raise TransitionError(f"No incident {incident_id}")
             after, notices = transition(stored.incident)
-            if await self.store.commit(stored, after, notices, now):
+            events = incident_log.changes(stored.incident, after, now, forced_by)
+            if after.resolved_at and not stored.incident.resolved_at:
+                notices = [*notices, *self._on_resolve(after)]
+            if await self.store.commit(stored, after, notices, now, events):
                 self.wake()
                 return after
         raise TransitionError(f"{incident_id} is changing too fast; try again")
+
+    def _on_resolve(self, inc: Incident) -> list[Notice]:
+        """What resolving `inc` owes besides the thread: its RCA, and the list's email."""
+        out: list[Notice] = []
+        if needs_rca(inc, self.config):
+            out.append(OpenRca(incident=inc.id))
+        if self.email and wants_email(inc, self.config):
+            out.append(IncidentMail(incident=inc.id, event="resolved"))
+        return out
 
     async def ack(self, incident_id: str, who: str, now: datetime) -> Incident:
         return await self.apply(incident_id, lambda i: sm.acknowledge(i, who, now), now)
@@ -254,7 +288,7 @@ class PagingService:
                 seen=seen,
             )
 
-        after = await self.apply(incident_id, step, now)
+        after = await self.apply(incident_id, step, now, forced_by)
         return after, was_due[-1]
 
     async def tick(self, now: datetime) -> list[tuple[str, datetime]]:

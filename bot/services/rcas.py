@@ -19,8 +19,9 @@ from bot.clock import Clock
 from bot.config.models import TeamConfig
 from bot.domain.business_days import add_business_days, business_days_between, is_business_day
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.emails import rca_posted_email
 from bot.domain.incident import Incident
-from bot.domain.notices import ChannelPost, MemberDM, Notice, ThreadReply
+from bot.domain.notices import ChannelPost, Mail, MemberDM, Notice, ThreadReply
 from bot.domain.rca import (
     ActionItem,
     IncidentEvent,
@@ -117,15 +118,20 @@ class RcaService:
         self.calendar = calendar
         self.store = store
         self.clock = clock
+        # Who hears by email that an RCA was posted; empty when email is off (bot.deps).
+        self.mail_to: list[str] = []
 
     # --- wording -------------------------------------------------------------------------------
 
+    def _pipeline_name(self, rca: Rca) -> str:
+        try:
+            return self.config.pipeline(rca.pipeline).name
+        except KeyError:
+            return rca.pipeline
+
     def _label(self, rca: Rca) -> str:
         """`INC-7 (Profit — Aggregate, Sev-1: profit aggregate late)`."""
-        try:
-            name = self.config.pipeline(rca.pipeline).name
-        except KeyError:
-            name = rca.pipeline
+        name = self._pipeline_name(rca)
         sev = rca.severity.value.replace("sev", "Sev-")
         return f"*{rca.incident_id}* ({name}, {sev}: {_one(rca.title)})"
 
@@ -237,6 +243,16 @@ class RcaService:
     async def get(self, incident_id: str) -> Rca | None:
         return await self.store.get(parse_incident_id(incident_id))
 
+    async def to_write(self, incident_id: str) -> Rca:
+        """The open RCA `/rca write INC-7` opens the template for; RcaError if none is."""
+        iid = parse_incident_id(incident_id)
+        rca = await self.get(iid)
+        if rca is None:
+            raise RcaError(f"There is no RCA for {iid}: `/rca` lists the open ones.")
+        if rca.posted_at is not None:
+            raise RcaError(f"The RCA for {iid} was posted already by {rca.posted_by}.")
+        return rca
+
     async def markdown(self, incident_id: str, events: Sequence[IncidentEvent] = ()) -> str:
         """The RCA as Markdown (`oncall-bot export --rca INC-7`); `events` is the incident's
         log, drawn as the timeline unless a curated one was written."""
@@ -347,6 +363,16 @@ class RcaService:
                 listed = "; ".join(f"A{i.id} {_one(i.text)} (due {day_label(i.due)})" for i in mine)
                 text = f"{{{actor}}} posted the RCA for {self._label(posted)}. Yours: {listed}."
                 out.append(MemberDM(member=owner, about=iid, text=text))
+            if self.mail_to:
+                mail = rca_posted_email(
+                    iid,
+                    self._pipeline_name(posted),
+                    posted.summary,
+                    self._name(posted.owner),
+                    f"the incident's thread in {channel}",
+                    to=self.mail_to,
+                )
+                out.append(Mail(to=mail.to, subject=mail.subject, body=mail.body))
             return out
 
         return await self.store.post(iid, actor, now, write, notices)

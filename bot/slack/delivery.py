@@ -23,7 +23,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock
 from bot.config.models import TeamConfig
 from bot.domain.notices import PageDM, ThreadReply
+from bot.mail import MailError
 from bot.services.checklists import ChecklistService
+from bot.services.notice_tasks import NoticeTasks
 from bot.services.paging import PagingService
 from bot.services.swaps import SwapService
 from bot.slack.senders import NotReady, Senders, posts_for
@@ -78,6 +80,7 @@ class DeliveryPool:
         workers: int,
         pacing: Pacing,
         poll_seconds: float = 1.0,
+        tasks: NoticeTasks | None = None,
     ) -> None:
         self.outbox = outbox
         self.clock = clock
@@ -85,7 +88,7 @@ class DeliveryPool:
         self.workers = workers
         self.poll_seconds = poll_seconds
         out = SlackOut(client, outbox.redis, outbox, clock, pacing)
-        self.senders = Senders(config, out, paging, checklists, swaps)
+        self.senders = Senders(config, out, paging, checklists, swaps, tasks)
         self.held: dict[str, Claimed] = {}
         # Posts being made in this process, by what they post (see posts_for): a notice that
         # needs one (a thread reply needs its page) waits for it here rather than retrying.
@@ -294,7 +297,7 @@ class DeliveryPool:
             log.warning("delivering %s %s failed (%s); retrying", kind, head.id, code)
             await self._failed(group, now)
             return
-        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+        except (SlackClientError, aiohttp.ClientError, TimeoutError, MailError) as exc:
             # The outcome is unknown: Slack may have posted. The retry looks before posting.
             log.warning("delivering %s %s: %r; retrying", kind, head.id, exc)
             await self._failed(group, now)

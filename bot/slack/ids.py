@@ -11,6 +11,15 @@ ACTION_PAGE_ACK = "page_ack"
 ACTION_PAGE_RESOLVE = "page_resolve"
 ACTION_PAGE_ESCALATE = "page_escalate"
 ACTION_PAGE_CHECKLIST = "page_checklist"
+# "Post status" on an investor incident's page opens the status-update modal (issue #10).
+ACTION_PAGE_STATUS = "page_status"
+CALLBACK_STATUS_MODAL = "status_modal"
+BLOCK_STATUS_STATE = "status_state"
+ACTION_STATUS_STATE = "status_state_select"
+BLOCK_STATUS_IMPACT = "status_impact"
+ACTION_STATUS_IMPACT = "status_impact_input"
+BLOCK_STATUS_NEXT = "status_next"
+ACTION_STATUS_NEXT = "status_next_select"
 
 COMMAND_RUNBOOK = "/runbook"
 # Every checklist checkbox group has this action ID; its block ID says which run it belongs
@@ -41,3 +50,9 @@ BLOCK_SWAP_ROLE = "swap_role"
 ACTION_SWAP_ROLE = "swap_role_select"
 BLOCK_SWAP_NOTE = "swap_note"
 ACTION_SWAP_NOTE = "swap_note_input"
+
+COMMAND_RCA = "/rca"
+CALLBACK_RCA_MODAL = "rca_modal"
+
+HANDOVER_ACTIONS_BLOCK = "handover_actions"
+ACTION_HANDOVER_DONE = "handover_done"

@@ -21,10 +21,14 @@ from bot.domain.notices import (
     ChecklistRedraw,
     ConflictReminder,
     Ephemeral,
+    HandoverPost,
     HolidayNote,
     IncidentChecklist,
+    IncidentMail,
+    Mail,
     MemberDM,
     Notice,
+    OpenRca,
     PageDM,
     PagePost,
     PageUpdate,
@@ -39,9 +43,11 @@ from bot.domain.notices import (
 )
 from bot.domain.swaps import SwapStatus
 from bot.services.checklists import ChecklistService
+from bot.services.notice_tasks import NoticeTasks
 from bot.services.paging import PagingService
 from bot.services.swaps import SwapService
 from bot.slack.blocks.common import Reply, error_reply, section
+from bot.slack.blocks.handover import digest_reply
 from bot.slack.blocks.page import dm_message, fill, folded_dm_message, page_message
 from bot.slack.blocks.runbook import parent_message, thread_messages
 from bot.slack.blocks.suppressions import ended_text, started_text
@@ -55,6 +61,7 @@ from bot.slack.blocks.swaps import (
     requested_reply,
 )
 from bot.slack.slackout import SlackOut
+from bot.store.handover import read_digest
 from bot.store.incidents import Stored
 
 log = logging.getLogger(__name__)
@@ -99,6 +106,8 @@ class Senders:
     paging: PagingService
     checklists: ChecklistService
     swaps: SwapService
+    # Notices that are not Slack messages (emails, opening an RCA); None in a bot without.
+    tasks: NoticeTasks | None = None
 
     async def send(self, notice: Notice, folded: list[PageDM]) -> None:
         now = self.out.now()
@@ -162,6 +171,24 @@ class Senders:
                 await self.out.post_once(
                     notice.id, notice.channel, text=notice.text, blocks=[section(notice.text)]
                 )
+            case HandoverPost():
+                # Drawn from the snapshot queued with it, so every copy says the same.
+                digest = await read_digest(self.out.redis, notice.boundary)
+                if digest is None:
+                    log.warning("handover digest %s expired before delivery", notice.boundary)
+                    return
+                reply = digest_reply(self.config, digest)
+                if notice.member:
+                    await self._dm(notice.id, notice.member, reply)
+                elif notice.channel:
+                    await self.out.post_once(
+                        notice.id, notice.channel, text=reply.text, blocks=reply.blocks
+                    )
+            case IncidentMail() | Mail() | OpenRca():
+                if self.tasks is None:
+                    log.warning("%s %s dropped: no task runner", notice.kind, notice.id)
+                    return
+                await self.tasks.run(notice)
             case _:
                 assert_never(notice)
 

@@ -9,6 +9,7 @@ bot processes race for it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,10 +18,15 @@ from redis.asyncio import Redis
 
 from bot.domain.incident import Incident
 from bot.domain.notices import Notice, PageUpdate
+from bot.domain.rca import IncidentEvent
 from bot.store import keys, scripts
 from bot.store.outbox import Outbox
 
 PLACEHOLDER = "@@INCIDENT@@"
+
+
+def _log(events: Sequence[IncidentEvent]) -> str:
+    return json.dumps([e.model_dump_json() for e in events])
 
 
 def _score(at: datetime) -> float:
@@ -55,7 +61,13 @@ class IncidentStore:
         self._claim = redis.register_script(scripts.CLAIM)
 
     async def open_or_join(
-        self, inc: Incident, notices: list[Notice], now: datetime, value: float | None = None
+        self,
+        inc: Incident,
+        notices: list[Notice],
+        now: datetime,
+        value: float | None = None,
+        events: Sequence[IncidentEvent] = (),
+        join_event: IncidentEvent | None = None,
     ) -> tuple[bool, str]:
         """Create `inc` (its id is assigned here) unless an open incident has its dedupe key,
         in which case the alert joins that one. Returns (created, incident id)."""
@@ -85,6 +97,8 @@ class IncidentStore:
                 keys.OUTBOX_PREFIX,
                 ttl,
                 keys.ack_window(""),
+                _log(events),
+                "" if join_event is None else join_event.model_dump_json(),
             ],
         )
         return bool(int(created)), str(incident_id)
@@ -109,7 +123,12 @@ class IncidentStore:
         )
 
     async def commit(
-        self, before: Stored, after: Incident, notices: list[Notice], now: datetime
+        self,
+        before: Stored,
+        after: Incident,
+        notices: list[Notice],
+        now: datetime,
+        events: Sequence[IncidentEvent] = (),
     ) -> bool:
         """Apply a transition computed from `before`; False if someone else changed it first."""
         window = ""
@@ -125,6 +144,7 @@ class IncidentStore:
                 keys.INCIDENTS_OPEN,
                 keys.ack_window(after.id),
                 keys.dedupe(after.dedupe_key),
+                keys.incident_events(after.id),
             ],
             args=[
                 before.version,
@@ -138,9 +158,15 @@ class IncidentStore:
                 at,
                 keys.OUTBOX_PREFIX,
                 ttl,
+                _log(events),
             ],
         )
         return bool(int(done))
+
+    async def events(self, incident_id: str) -> list[IncidentEvent]:
+        """The incident's log, oldest first (empty once it expired)."""
+        raw = await self.redis.lrange(keys.incident_events(incident_id), 0, -1)
+        return [IncidentEvent.model_validate_json(r) for r in raw]
 
     async def set_message(self, incident_id: str, channel: str, ts: str) -> None:
         await self.redis.hset(

@@ -19,6 +19,13 @@ def incident(incident_id: str) -> str:
     return f"{PREFIX}incident:{incident_id}"
 
 
+def incident_events(incident_id: str) -> str:
+    """List of IncidentEvent JSON, oldest first: the incident's log (the RCA timeline),
+    appended by the same script that commits each transition; expires with the incident.
+    The scripts build it as incident(id) .. ':events'."""
+    return f"{incident(incident_id)}:events"
+
+
 def dedupe(key: str) -> str:
     """String: the open incident that alerts with this dedupe key join."""
     return f"{PREFIX}dedupe:{key}"
@@ -103,6 +110,72 @@ def rca(incident_id: str) -> str:
     WATCHed transaction that queues the reminder. No TTL while open; once posted it expires
     after the policy's retention (longer when an action item falls due later)."""
     return f"{PREFIX}rca:{incident_id}"
+
+
+# Investor status updates (issue #10): the latest update of each incident, its history, and
+# the promised next updates. See bot/store/status_updates.py.
+# zset: incident id → when the promised next update is due (epoch s). Leaving it is the
+# claim that sends the owner's reminder, once; a newer update moves or removes the entry.
+STATUS_DUE = PREFIX + "status:due"
+
+
+def status_update(incident_id: str) -> str:
+    """Hash: data (the latest update, model JSON), count, reminded (epoch s of the due time
+    last reminded). Every write touches it, which is what makes a racing claim's EXEC fail."""
+    return f"{PREFIX}status:{incident_id}"
+
+
+def status_log(incident_id: str) -> str:
+    """List: every update of the incident (model JSON), oldest first, capped."""
+    return f"{PREFIX}status:log:{incident_id}"
+
+
+# The Monday handover (issue #10), per rotation boundary, named by its epoch seconds; every
+# key expires after two weeks. See bot/store/handover.py.
+def handover_armed(boundary_epoch: int) -> str:
+    """String: a replica ran before this boundary, so its digest is owed even if every
+    replica is down at its time (it is then sent late)."""
+    return f"{PREFIX}handover:armed:{boundary_epoch}"
+
+
+def handover_sent(boundary_epoch: int) -> str:
+    """Claimed with SET NX (Outbox.enqueue_once) when the digest and its DMs are queued."""
+    return f"{PREFIX}handover:sent:{boundary_epoch}"
+
+
+def handover_digest(boundary_epoch: int) -> str:
+    """String: the digest's JSON as queued; the channel post and every DM draw it."""
+    return f"{PREFIX}handover:digest:{boundary_epoch}"
+
+
+def handover_confirmed(boundary_epoch: int) -> str:
+    """Hash: initials → when they pressed Handover done (epoch s); HSETNX keeps the first."""
+    return f"{PREFIX}handover:confirmed:{boundary_epoch}"
+
+
+def handover_reminded(boundary_epoch: int) -> str:
+    """Claimed with SET NX when the reminder to confirm is queued (or nobody needed one)."""
+    return f"{PREFIX}handover:reminded:{boundary_epoch}"
+
+
+# Run reports and the delivery-deadline watch (issue #10 item 4). See bot/store/runs.py.
+def runs(pipeline: str) -> str:
+    """Zset: run id → when the run ended, or started while it runs (epoch s); entries older
+    than the 30 days kept are pruned on each write, and the key expires 30 days after the
+    pipeline's last report."""
+    return f"{PREFIX}runs:{pipeline}"
+
+
+def run(pipeline: str, run_id: str) -> str:
+    """String with a 30-day TTL: the run's latest report (RunReport JSON)."""
+    return f"{PREFIX}run:{pipeline}:{run_id}"
+
+
+def run_claim(pipeline: str, what: str, key: str) -> str:
+    """String claimed with SET NX so the watch says each thing once across replicas: `what`
+    is notice or alert, `key` the verdict's alert key (deadline-<day>, gap-<start>). An
+    alert's claim then holds the incident it opened."""
+    return f"{PREFIX}runs:claim:{pipeline}:{what}:{key}"
 
 
 # The outbox (bot/store/outbox.py), laid out as arq lays out jobs: each queue holds ids, each

@@ -54,7 +54,8 @@ return 1
 # KEYS: dedupe, open set, due zset, seq
 # ARGV: data template (holds PLACEHOLDER where the id goes), due score or "", envelopes for a
 #       new incident, ack window ms or "", incident key prefix, last value or "", now,
-#       envelopes for a join, outbox prefix, payload TTL, ack-window key prefix
+#       envelopes for a join, outbox prefix, payload TTL, ack-window key prefix,
+#       the opening's events (JSON list of JSON strings), the join's event JSON or ""
 OPEN_OR_JOIN = (
     ENQUEUE_FN
     + """
@@ -65,6 +66,7 @@ if existing then
   redis.call('HINCRBY', ikey, 'count', 1)
   if ARGV[6] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[6]) end
   enqueue(ARGV[9], (string.gsub(ARGV[8], PLACEHOLDER, existing)), ARGV[7], ARGV[10])
+  if ARGV[13] ~= '' then redis.call('RPUSH', ikey .. ':events', ARGV[13]) end
   return {0, existing}
 end
 local n = redis.call('INCR', KEYS[4])
@@ -77,14 +79,16 @@ redis.call('SADD', KEYS[2], id)
 if ARGV[2] ~= '' then redis.call('ZADD', KEYS[3], ARGV[2], id) end
 if ARGV[4] ~= '' then redis.call('SET', ARGV[11] .. id, '0', 'PX', ARGV[4]) end
 enqueue(ARGV[9], (string.gsub(ARGV[3], PLACEHOLDER, id)), ARGV[7], ARGV[10])
+for _, e in ipairs(cjson.decode(ARGV[12])) do redis.call('RPUSH', ikey .. ':events', e) end
 return {1, id}
 """
 )
 
 # A compare-and-set transition of one incident: state, timer, ack window and notices.
-# KEYS: incident, due zset, open set, ack window, dedupe
+# KEYS: incident, due zset, open set, ack window, dedupe, event log
 # ARGV: expected version, new data, due score or "", envelopes, ack window ms or "",
-#       "closed" or "", retention (s), incident id, now, outbox prefix, payload TTL
+#       "closed" or "", retention (s), incident id, now, outbox prefix, payload TTL,
+#       events to log (JSON list of JSON strings)
 TRANSITION = (
     ENQUEUE_FN
     + """
@@ -102,10 +106,12 @@ else
   redis.call('SET', KEYS[4], '1', 'PX', ARGV[5])
 end
 enqueue(ARGV[10], ARGV[4], ARGV[9], ARGV[11])
+for _, e in ipairs(cjson.decode(ARGV[12])) do redis.call('RPUSH', KEYS[6], e) end
 if ARGV[6] == 'closed' then
   redis.call('SREM', KEYS[3], ARGV[8])
   if redis.call('GET', KEYS[5]) == ARGV[8] then redis.call('DEL', KEYS[5]) end
   redis.call('EXPIRE', KEYS[1], ARGV[7])
+  redis.call('EXPIRE', KEYS[6], ARGV[7])
 end
 return 1
 """

@@ -15,11 +15,13 @@ INITIALS = {v: k for k, v in IDS.items()}
 
 
 def dms(harness: Harness) -> list[tuple[str, str]]:
-    """(initials, text) of every page DM, in order (swap reminders are left out)."""
+    """(initials, text) of every page DM, in order (swap reminders and RCA DMs are left
+    out: a page DM names the page, `Page INC-n`, or lists several)."""
     return [
         (INITIALS[str(c.args["channel"])[1:]], str(c.args["text"]))
         for c in harness.slack.of("chat.postMessage")
-        if str(c.args.get("channel", "")).startswith("D") and " INC-" in str(c.args["text"])
+        if str(c.args.get("channel", "")).startswith("D")
+        and ("Page INC-" in str(c.args["text"]) or "You are paged for" in str(c.args["text"]))
     ]
 
 

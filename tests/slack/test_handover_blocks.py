@@ -18,11 +18,11 @@ from bot.domain.pto import Conflict
 from bot.domain.rca import ActionItem, Rca
 from bot.domain.suppressions import Suppression
 from bot.domain.timefmt import stamp
+from bot.slack import ids
+from bot.slack.blocks.common import chunk_lines
 from bot.slack.blocks.handover import (
-    ACTION_HANDOVER_DONE,
     MAX_BLOCKS,
     SECTION_LIMIT,
-    chunk_lines,
     digest_reply,
     preview_reply,
     reminder_text,
@@ -167,7 +167,7 @@ def test_the_digest_renders_every_part(config: TeamConfig, cal: HolidayCalendar)
         assert part in body, part
     assert "Sent late" not in body
     [button] = reply.blocks[-1]["elements"]
-    assert button["action_id"] == ACTION_HANDOVER_DONE == "handover_done"
+    assert button["action_id"] == ids.ACTION_HANDOVER_DONE == "handover_done"
     assert button["value"] == str(int(BOUNDARY.timestamp())) == "1760931000"
     assert reply.response_type == "in_channel"
     assert reply.text.startswith("Handover Mon 20 Oct 2025, 09:00 IST: Primary Samir Kapoor → ")

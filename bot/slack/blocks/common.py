@@ -68,3 +68,16 @@ def person(cfg: TeamConfig, initials: str) -> str:
     """`Priya Rao (<@U…>)`: a display name that survives plain-text fallbacks, plus a mention."""
     m = cfg.member(initials)
     return f"{m.name} ({m.mention})" if m.slack_id else m.name
+
+
+def chunk_lines(lines: list[str], limit: int = 3000) -> list[str]:
+    """Pack lines into texts of at most `limit` characters, in order, losing nothing: a
+    line longer than the limit on its own is split across texts."""
+    pieces = [line[i : i + limit] for line in lines for i in range(0, max(len(line), 1), limit)]
+    out: list[str] = []
+    for piece in pieces:
+        if out and len(out[-1]) + 1 + len(piece) <= limit:
+            out[-1] += "\n" + piece
+        else:
+            out.append(piece)
+    return out

@@ -21,11 +21,19 @@ from bot.domain.handover import (
 )
 from bot.domain.suppressions import ALL
 from bot.domain.timefmt import day_label, stamp
-from bot.slack.blocks.common import Block, Reply, actions, button, context, header, section
+from bot.slack import ids
+from bot.slack.blocks.common import (
+    Block,
+    Reply,
+    actions,
+    button,
+    chunk_lines,
+    context,
+    header,
+    section,
+)
 
 # Another engineer moves these to bot/slack/ids.py; listeners should import them from there.
-ACTION_HANDOVER_DONE = "handover_done"
-BLOCK_HANDOVER_ACTIONS = "handover_actions"
 
 SECTION_LIMIT = 3000  # characters in a section's text
 MAX_BLOCKS = 50  # blocks in one message
@@ -80,19 +88,6 @@ def _pipeline(cfg: TeamConfig, slug: str) -> str:
 
 
 # ------------------------------------------------------------------------------ splitting
-
-
-def chunk_lines(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
-    """Pack lines into texts of at most `limit` characters, in order, losing nothing: a
-    line longer than the limit on its own is split across texts."""
-    pieces = [line[i : i + limit] for line in lines for i in range(0, max(len(line), 1), limit)]
-    out: list[str] = []
-    for piece in pieces:
-        if out and len(out[-1]) + 1 + len(piece) <= limit:
-            out[-1] += "\n" + piece
-        else:
-            out.append(piece)
-    return out
 
 
 class _Part:
@@ -338,8 +333,8 @@ def digest_reply(cfg: TeamConfig, digest: HandoverDigest) -> Reply:
     value = str(int(digest.boundary.timestamp()))
     blocks.append(
         actions(
-            BLOCK_HANDOVER_ACTIONS,
-            button("Handover done", ACTION_HANDOVER_DONE, value, style="primary"),
+            ids.HANDOVER_ACTIONS_BLOCK,
+            button("Handover done", ids.ACTION_HANDOVER_DONE, value, style="primary"),
         )
     )
     return Reply(text=_summary(cfg, digest), blocks=blocks, response_type="in_channel")

@@ -167,6 +167,9 @@ def page_message(
         buttons.append(button("Resolve", ids.ACTION_PAGE_RESOLVE, inc.id))
     if inc.open and offer_checklist is not None:  # "" offers it without naming another
         buttons.append(button("Open checklist", ids.ACTION_PAGE_CHECKLIST, inc.id))
+    if inc.open and cfg.pipeline(inc.pipeline).investor:
+        # Investors read #investor-kpis: the policy asks for status there while at risk.
+        buttons.append(button("Post status", ids.ACTION_PAGE_STATUS, inc.id))
     if (
         inc.status is Status.TRIGGERED
         and inc.mode is Mode.PAGE

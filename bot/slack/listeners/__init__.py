@@ -6,19 +6,26 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from bot.slack.listeners.actions import checklist
+from bot.slack.listeners.actions import handover as handover_actions
 from bot.slack.listeners.actions import page as page_actions
 from bot.slack.listeners.actions import swap as swap_actions
-from bot.slack.listeners.commands import oncall, page, pto, runbook, suppress, swap
+from bot.slack.listeners.commands import handover as handover_command
+from bot.slack.listeners.commands import oncall, page, pto, rca, runbook, suppress, swap
 from bot.slack.listeners.commands.incidents import incidents
+from bot.slack.listeners.commands.runs import runs
 from bot.slack.listeners.common import register_common
+from bot.slack.listeners.views import rca as rca_views
+from bot.slack.listeners.views import status as status_views
 from bot.slack.listeners.views import swap as swap_views
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
     register_common(app, deps)
     extra = {
+        "handover": handover_command.preview,
         "incidents": incidents,
         "pto": pto.answer,
+        "runs": runs,
         "suppress": suppress.suppress,
         "suppressions": suppress.suppressions,
         "unsuppress": suppress.unsuppress,
@@ -26,8 +33,12 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     oncall.register(app, deps, extra=extra)
     page.register(app, deps)
     page_actions.register(app, deps)
+    handover_actions.register(app, deps)
+    status_views.register(app, deps)
     runbook.register(app, deps)
     checklist.register(app, deps)
     swap.register(app, deps)
     swap_actions.register(app, deps)
     swap_views.register(app, deps)
+    rca.register(app, deps)
+    rca_views.register(app, deps)

@@ -1,4 +1,4 @@
-"""ACK, Resolve, Escalate now and Open checklist on page messages and page DMs."""
+"""ACK, Resolve, Escalate now, Open checklist and Post status on page messages and DMs."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.incident import AlreadyEscalated, Incident, TransitionError
+from bot.domain.status_updates import StatusUpdateError
 from bot.services.paging import PagingService
 from bot.slack import ids
 from bot.slack.blocks.common import error_reply
 from bot.slack.blocks.page import already_escalated, fill
+from bot.slack.blocks.status import status_modal
 from bot.slack.listeners.common import member_of, tell
 
 # (service, incident id, who, now) → the incident after the transition
@@ -69,7 +72,45 @@ def _open_checklist(deps: Deps) -> Listener:
     return open_checklist
 
 
+def _post_status(deps: Deps) -> Listener:
+    # Anyone on the roster may post, not only who is paged: at 3 a.m. whoever is at the
+    # keyboard writes to investors.
+    async def post_status(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        cfg = deps.config
+        url = str(body.get("response_url", ""))
+        incident_id = str(action.get("value", ""))
+        if member_of(context) is None:
+            roster = ", ".join(m.initials for m in cfg.members)
+            message = f"Only members of the on-call roster ({roster}) can post a status update."
+            await tell(deps, url, error_reply(message))
+            await ack()
+            return
+        try:
+            inc = await deps.status_updates.incident(incident_id)
+            if not inc.open:
+                raise StatusUpdateError(
+                    f"{inc.id} is resolved, so its page no longer takes status updates."
+                )
+        except StatusUpdateError as exc:
+            await tell(deps, url, error_reply(str(exc)))
+            await ack()
+            return
+        view = status_modal(cfg, inc, await deps.status_updates.latest(inc.id))
+        # The one Web API call allowed on the request path: a trigger_id expires in 3 s.
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await ack()
+
+    return post_status
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     for action_id, (name, verb) in VERBS.items():
         app.action(action_id)(_listener(deps, name, verb))
     app.action(ids.ACTION_PAGE_CHECKLIST)(_open_checklist(deps))
+    app.action(ids.ACTION_PAGE_STATUS)(_post_status(deps))
