@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.config.models import TeamConfig
 from bot.domain.incident import Incident, Status
 from bot.domain.notices import ChannelPost, MemberDM, Notice, ThreadReply
+from bot.domain.rca import EventKind, IncidentEvent
 from bot.domain.status_updates import (
     StatusUpdate,
     StatusUpdateError,
@@ -165,7 +166,13 @@ class StatusUpdateService:
             ChannelPost(channel=self._channel(inc), about=inc.id, text=body),
             ThreadReply(incident=inc.id, text=body),
         ]
-        stored, _ = await self.store.save(update, notices, now)
+        event = IncidentEvent(
+            at=now,
+            kind=EventKind.STATUS_POST,
+            who=update.posted_by,
+            detail=f"{update.status.label}: {update.impact}",
+        )
+        stored, _ = await self.store.save(update, notices, now, event)
         return stored
 
     # --- reminders -------------------------------------------------------------------------

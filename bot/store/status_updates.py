@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
 from bot.domain.notices import Notice
+from bot.domain.rca import IncidentEvent
 from bot.domain.status_updates import StatusUpdate, StatusUpdateError
 from bot.store import keys
 from bot.store.outbox import Outbox
@@ -44,11 +45,15 @@ class StatusUpdateStore:
         self.outbox = outbox
 
     async def save(
-        self, update: StatusUpdate, notices: list[Notice], now: datetime
+        self,
+        update: StatusUpdate,
+        notices: list[Notice],
+        now: datetime,
+        event: IncidentEvent | None = None,
     ) -> tuple[StatusUpdate, bool]:
-        """Store `update` as the incident's latest, index its promise and queue `notices`,
-        in one transaction. Returns (the update stored, True), or (the one already stored,
-        False) when this form was submitted before."""
+        """Store `update` as the incident's latest, index its promise, append `event` to the
+        incident's log and queue `notices`, in one transaction. Returns (the update stored,
+        True), or (the one already stored, False) when this form was submitted before."""
         key = keys.status_update(update.incident_id)
         log = keys.status_log(update.incident_id)
         after = update.next_due - now if update.next_due else timedelta(0)
@@ -73,6 +78,10 @@ class StatusUpdateStore:
                     else:
                         due = update.next_due.timestamp()
                         pipe.zadd(keys.STATUS_DUE, {update.incident_id: due})
+                    if event is not None:
+                        pipe.rpush(
+                            keys.incident_events(update.incident_id), event.model_dump_json()
+                        )
                     await self.outbox.enqueue(notices, now, pipe=pipe)
                     await pipe.execute()
                     return update, True

@@ -161,6 +161,11 @@ async def test_press_opens_the_modal_and_submit_posts_to_channel_and_thread(
         assert "*Next update:* by Wed 3 Sep 2025, 12:30 IST" in text
         assert "Posted by Samir Kapoor (<@U0SKAPOOR4>) at Wed 3 Sep 2025, 12:00 IST" in text
 
+    # The incident's log (the RCA timeline) has the status post.
+    assert harness.deps is not None
+    logged = [e for e in await harness.deps.incidents.events("INC-1") if e.kind == "status_post"]
+    assert [(e.who, e.detail[:30]) for e in logged] == [("SK", "Monitoring: Growth dashboard: ")]
+
     # The second form opens with the last status and impact filled in.
     await press(harness, "PR", ids.ACTION_PAGE_STATUS, "INC-1")
     again = harness.slack.of("views.open")[-1].args["view"]
