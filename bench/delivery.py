@@ -213,8 +213,8 @@ def observe(deps: Deps, fired: list[tuple[str, float, float]]) -> None:
     tick, apply = paging.tick, paging.apply
     committed: dict[str, float] = {}
 
-    async def apply_(incident_id: str, transition: Any, now: datetime) -> Any:
-        out = await apply(incident_id, transition, now)
+    async def apply_(incident_id: str, transition: Any, now: datetime, *rest: Any) -> Any:
+        out = await apply(incident_id, transition, now, *rest)
         committed[incident_id] = time.time()
         return out
 
