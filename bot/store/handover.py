@@ -18,20 +18,8 @@ from redis.asyncio import Redis
 
 from bot.domain.handover import Confirmation, HandoverConfirmations, HandoverDigest
 from bot.domain.incident import Incident
-from bot.store import keys
+from bot.store import keys, scripts
 from bot.store.outbox import Outbox
-
-# Write the snapshot only while the digest is unclaimed. Whichever replica claims it next
-# (Outbox.enqueue_once) queues notices that read the last snapshot written before its
-# claim; once claimed nobody overwrites it, so the channel post and the DMs agree even when
-# one of them is delivered an hour after the others. A replica that wrote a snapshot and
-# died before claiming leaves it to be replaced by the next one's fresher snapshot.
-# KEYS: claim, digest. ARGV: digest JSON, TTL (s)
-SAVE_IF_UNCLAIMED = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
-return 1
-"""
 
 # Incidents are read this many at a time, newest first, in one pipelined round trip each.
 BATCH = 100
@@ -53,7 +41,7 @@ class HandoverStore:
     def __init__(self, redis: Redis, outbox: Outbox) -> None:
         self.redis = redis
         self.outbox = outbox
-        self._save = redis.register_script(SAVE_IF_UNCLAIMED)
+        self._save = redis.register_script(scripts.SAVE_IF_UNCLAIMED)
 
     # --- arming and claims -------------------------------------------------------------------
 

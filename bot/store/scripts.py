@@ -342,3 +342,15 @@ if best and ARGV[4] ~= '' then
 end
 return best
 """
+
+# Write the snapshot only while the digest is unclaimed. Whichever replica claims it next
+# (Outbox.enqueue_once) queues notices that read the last snapshot written before its
+# claim; once claimed nobody overwrites it, so the channel post and the DMs agree even when
+# one of them is delivered an hour after the others. A replica that wrote a snapshot and
+# died before claiming leaves it to be replaced by the next one's fresher snapshot.
+# KEYS: claim, digest. ARGV: digest JSON, TTL (s)
+SAVE_IF_UNCLAIMED = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
