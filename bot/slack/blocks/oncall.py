@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from bot.config.models import Pipeline, TeamConfig
+from bot.domain.pto import Conflict
 from bot.domain.schedule import LadderRole, Rung, Segment, WeekView
+from bot.domain.shifts import Shift
+from bot.domain.timefmt import stamp
 from bot.slack.blocks.common import Reply, context, header, person, section, when
 
 HELP = """*`/oncall`* — who is on call
@@ -15,6 +18,11 @@ HELP = """*`/oncall`* — who is on call
 `2025-10-20 03:00 UTC`, `tomorrow 10:00` (IST unless a zone is given)
 • `/oncall week [date]` — the rotation week containing a date
 • `/oncall schedule [N]` — the next N weeks (default 8) with holiday exchanges and swaps
+• `/oncall me` — your shifts in the next 8 weeks: role, window, why, and any PTO or company \
+holiday inside one
+• `/oncall next [@member]` — the next shift of a member (default you), e.g. `/oncall next @CW`
+• `/oncall @member` — a member's shifts in the next 8 weeks, e.g. `/oncall @PR`
+• `/oncall <date time> [pipeline]` — short for `/oncall at …`, e.g. `/oncall 2025-10-20 08:00`
 • `/oncall help` — this message"""
 
 
@@ -99,3 +107,73 @@ def schedule_reply(cfg: TeamConfig, weeks: list[WeekView], title: str) -> Reply:
         text=text,
         blocks=[header(title), section(body), section(annotations)],
     )
+
+
+def _window(start: datetime, end: datetime, zone: tzinfo) -> str:
+    return f"{stamp(start, zone)} → {stamp(end, zone)}"
+
+
+def _conflict_line(c: Conflict, zone: tzinfo, you: bool) -> str:
+    what = "PTO" if c.reason == "PTO" else f"company holiday ({c.reason})"
+    who = "you are" if you else f"{c.member} is"
+    return (
+        f"    ⚠ {what} {_window(c.start, c.end, zone)}: {who} {c.role} with no swap "
+        "(ask for one with `/swap`)"
+    )
+
+
+def _shift_lines(cfg: TeamConfig, shift: Shift, now: datetime, you: bool) -> list[str]:
+    zone = cfg.zone
+    current = "now, until " if shift.ongoing(now) else ""
+    window = (
+        f"{current}{stamp(shift.end, zone)} (since {stamp(shift.start, zone)})"
+        if current
+        else _window(shift.start, shift.end, zone)
+    )
+    lines = [f"• *{shift.role}* {window} — {shift.reason}"]
+    lines.extend(_conflict_line(c, zone, you) for c in shift.conflicts)
+    return lines
+
+
+def shifts_reply(
+    cfg: TeamConfig, member: str, shifts: list[Shift], now: datetime, you: bool, weeks: int
+) -> Reply:
+    """`/oncall me`, `/oncall @member`: every shift in the coming weeks, why, and conflicts."""
+    m = cfg.member(member)
+    title = f"Your shifts, next {weeks} weeks" if you else f"Shifts of {m.name}, next {weeks} weeks"
+    if not shifts:
+        body = f"{'You are' if you else person(cfg, member) + ' is'} not on call in these weeks."
+    else:
+        body = "\n".join(line for s in shifts for line in _shift_lines(cfg, s, now, you))
+    count = sum(len(s.conflicts) for s in shifts)
+    footer = (
+        f"⚠ {count} conflict{'s' if count != 1 else ''} with PTO or a company holiday"
+        if count
+        else "No PTO or company holiday inside these shifts."
+    )
+    head = (
+        f"Your shifts, next {weeks} weeks"
+        if you
+        else f"Shifts of {person(cfg, member)}, next {weeks} weeks"
+    )
+    text = f"{head}:\n{body}\n{footer}"
+    return Reply(
+        text=text,
+        blocks=[header(title), section(body), context(f"{person(cfg, member)} · {footer}")],
+    )
+
+
+def next_reply(
+    cfg: TeamConfig, member: str, shift: Shift | None, now: datetime, you: bool, weeks: int
+) -> Reply:
+    """`/oncall next [@member]`: the shift under way or the next one."""
+    m = cfg.member(member)
+    who = "You" if you else m.name
+    if shift is None:
+        text = f"{who} {'are' if you else 'is'} not on call in the next {weeks} weeks."
+        return Reply(text=text, blocks=[section(text)])
+    title = "Your next shift" if you else f"Next shift of {m.name}"
+    body = "\n".join(_shift_lines(cfg, shift, now, you))
+    head = "Your next shift" if you else f"Next shift of {person(cfg, member)}"
+    text = f"{head}:\n{body}"
+    return Reply(text=text, blocks=[header(title), section(body)])

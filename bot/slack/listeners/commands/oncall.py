@@ -9,14 +9,54 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.domain.schedule import BeforeRotation
+from bot.domain.shifts import HORIZON_WEEKS, Shift, horizon, shifts
 from bot.slack import ids
 from bot.slack.blocks.common import Reply, error_reply
-from bot.slack.blocks.oncall import help_reply, schedule_reply, shift_reply
-from bot.slack.listeners.commands.oncall_query import QueryError, parse_oncall
+from bot.slack.blocks.oncall import (
+    help_reply,
+    next_reply,
+    schedule_reply,
+    shift_reply,
+    shifts_reply,
+)
+from bot.slack.listeners.commands.oncall_query import (
+    OncallQuery,
+    QueryError,
+    parse_oncall,
+    roster_list,
+)
 
 # An extra `/oncall <word> …` subcommand from another feature: (deps, user_id, args) → Reply.
 Subcommand = Callable[[Deps, str, str], Awaitable[Reply]]
-VALID = "now, at, week, schedule, help"
+VALID = "now, at, week, schedule, help, me, next"
+
+
+async def member_shifts(deps: Deps, member: str) -> list[Shift]:
+    """`member`'s shifts over the next HORIZON_WEEKS rotation weeks, with their conflicts."""
+    now = deps.clock.now()
+    start, end = horizon(deps.config, now)
+    overrides = await deps.swaps.overrides(start, end)
+    clashes = await deps.swaps.conflicts(start, end)
+    return shifts(deps.config, deps.calendar, member, now, overrides, clashes)
+
+
+async def _shifts_answer(deps: Deps, query: OncallQuery, user_id: str) -> Reply:
+    cfg = deps.config
+    member = query.member
+    if member is None:
+        asker = cfg.member_by_slack_id(user_id)
+        if asker is None:
+            return error_reply(
+                "You are not on the on-call roster (schedules/team.toml), so you have no "
+                f"shifts. Ask about a member instead, e.g. `/oncall @PR`: {roster_list(cfg)}."
+            )
+        member = asker.initials
+    you = cfg.member(member).slack_id == user_id
+    found = await member_shifts(deps, member)
+    now = deps.clock.now()
+    if query.kind == "next":
+        return next_reply(cfg, member, found[0] if found else None, now, you, HORIZON_WEEKS)
+    return shifts_reply(cfg, member, found, now, you, HORIZON_WEEKS)
 
 
 async def answer(
@@ -33,9 +73,13 @@ async def answer(
         if not exc.show_usage:
             return error_reply(str(exc))
         valid = ", ".join([VALID, *extra])
-        return error_reply(f"{exc} Valid: `/oncall` {valid} (try `/oncall help`).")
+        return error_reply(
+            f"{exc} Valid: `/oncall` {valid}, `@member` or a date (try `/oncall help`)."
+        )
     if query.kind == "help":
         return help_reply([f"• `/oncall {name}` …" for name in extra])
+    if query.kind in ("shifts", "next"):
+        return await _shifts_answer(deps, query, user_id)
     try:
         if query.kind == "now":
             seg, rungs = await deps.schedule.ladder(query.at, query.pipeline)

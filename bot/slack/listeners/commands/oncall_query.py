@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.config.models import Pipeline, TeamConfig
+from bot.config.models import Member, Pipeline, TeamConfig
 from bot.domain.names import find_pipeline, unknown_pipeline_message
 from bot.domain.timeparse import FORMS, TimeParseError, parse_instant
 
@@ -17,11 +18,13 @@ MAX_WEEKS = 52
 class OncallQuery(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["now", "week", "schedule", "help"]
+    kind: Literal["now", "week", "schedule", "help", "shifts", "next"]
     at: datetime
     asked: str = "now"
     pipeline: Pipeline | None = None
     count: int = 8
+    # For "shifts" and "next": whose, by initials; None means the person asking.
+    member: str | None = None
 
 
 class QueryError(ValueError):
@@ -46,6 +49,43 @@ def _instant_and_pipeline(
                 at, _ = parse_instant(head, now, cfg.zone)
                 return at, head, pipeline
         raise QueryError(str(first_error)) from None
+
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
+
+
+def roster_list(cfg: TeamConfig) -> str:
+    return ", ".join(f"`@{m.initials}` ({m.name})" for m in cfg.members)
+
+
+def find_member(cfg: TeamConfig, token: str, bare: bool = True) -> Member | None:
+    """`@PR`, `<@U0PRRAO002>` (Slack's mention form) and, when `bare`, `PR` or `pr`;
+    None when `token` names no member of the roster."""
+    mention = _MENTION.match(token)
+    if mention:
+        return cfg.member_by_slack_id(mention.group(1))
+    if token.startswith("@"):
+        token = token[1:]
+    elif not bare:
+        return None
+    return next((m for m in cfg.members if m.initials == token.upper()), None)
+
+
+def looks_like_member(token: str) -> bool:
+    return token.startswith("@") or _MENTION.match(token) is not None
+
+
+def _member(cfg: TeamConfig, words: list[str], usage: str) -> str | None:
+    if not words:
+        return None
+    token = " ".join(words)
+    if len(words) == 1 and token.casefold() == "me":
+        return None
+    found = find_member(cfg, token) if len(words) == 1 else None
+    if found is None:
+        raise QueryError(f"Unknown member `{token}` in `{usage}`. The roster: {roster_list(cfg)}.")
+    return found.initials
 
 
 def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
@@ -80,9 +120,35 @@ def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
                     )
                 count = int(rest[0])
             return OncallQuery(kind="schedule", at=now, count=count)
+        if sub == "me":
+            if rest:
+                raise QueryError(
+                    "`/oncall me` takes nothing more: for someone else's shifts use "
+                    "`/oncall @PR` or `/oncall next @PR`."
+                )
+            return OncallQuery(kind="shifts", at=now)
+        if sub == "next":
+            member = _member(cfg, rest, "/oncall next [@member]")
+            return OncallQuery(kind="next", at=now, member=member)
     except TimeParseError as exc:
         raise QueryError(str(exc)) from None
     pipeline = find_pipeline(cfg, text)
     if pipeline is not None:
         return OncallQuery(kind="now", at=now, pipeline=pipeline)
+    if len(words) == 1:
+        member_ = find_member(cfg, words[0])
+        if member_ is not None:
+            return OncallQuery(kind="shifts", at=now, member=member_.initials)
+        if looks_like_member(words[0]):
+            raise QueryError(
+                f"Unknown member `{words[0]}`: not on the on-call roster. "
+                f"The roster: {roster_list(cfg)}."
+            )
+    # `/oncall <date> [pipeline]` is `/oncall at <date> [pipeline]`.
+    try:
+        at, asked, pipeline = _instant_and_pipeline(cfg, words, now)
+        return OncallQuery(kind="now", at=at, asked=f"at {asked}", pipeline=pipeline)
+    except (TimeParseError, QueryError) as exc:
+        if _DATE_LIKE.match(words[0]):
+            raise QueryError(str(exc)) from None
     raise QueryError(f"Unknown subcommand `{words[0]}`.", show_usage=True)
