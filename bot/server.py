@@ -16,6 +16,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.alerts_http import alerts_handler
+from bot.calendar_http import calendar_handler
 from bot.deps import Deps
 from bot.http_guard import (
     MAX_BODY,
@@ -101,4 +102,7 @@ def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_post("/alerts", alerts_handler(deps, rejections))
     web_app.router.add_post("/runs", runs_handler(deps, rejections))
+    # Calendar feeds (?token=CALENDAR_TOKEN); the team's first, so `team` is never initials.
+    web_app.router.add_get("/calendar/team.ics", calendar_handler(deps, rejections))
+    web_app.router.add_get("/calendar/{who}.ics", calendar_handler(deps, rejections))
     return web_app

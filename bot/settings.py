@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     config_dir: Path = Field(default=Path("schedules"), validation_alias="ONCALL_CONFIG_DIR")
     runbooks_dir: Path = Field(default=Path("runbooks"), validation_alias="ONCALL_RUNBOOKS_DIR")
     alerts_token: str | None = Field(default=None, validation_alias="ALERTS_TOKEN")
+    # The secret in the calendar feeds' URLs (`GET /calendar/team.ics?token=…`, and
+    # `/calendar/<initials>.ics`); unset: the feeds are off (404). Anyone holding a feed URL
+    # can read the schedule and everyone's PTO, so use a long random value of its own.
+    calendar_token: str | None = Field(default=None, validation_alias="CALENDAR_TOKEN")
     # Handlers do only fast work (Redis, pure code) before answering and hand slow Slack
     # calls to the outbox, so the answer can wait for the handler: this skips Bolt's 10 ms
     # ack-polling loop and makes every response carry the handler's outcome. Not an
