@@ -6,6 +6,11 @@ accept a message but answer after the client gave up (stall), fail with 429/5xx,
 only for one channel (fail), or refuse with `ok: false` (refuse). Block Kit payloads are
 checked with slack_sdk's own model validators, so a message real Slack would reject with
 `invalid_blocks` is rejected here too instead of passing every test.
+
+users.lookupByEmail answers from a directory tests fill with `add_user(email, id)`; while it
+is empty, every email resolves to an ID derived from it (`ana@x` → `UANA`), and once a user is
+registered, other emails answer `users_not_found` as Slack does. A missing scope is
+`refuse("users.lookupByEmail", "missing_scope", needed="users:read.email")`.
 """
 
 from __future__ import annotations
@@ -52,8 +57,10 @@ class Failure:
     status: int
     times: int
     retry_after: int = 0
-    # With an error, the call is answered HTTP 200 `{"ok": false, "error": error}`.
+    # With an error, the call is answered HTTP 200 `{"ok": false, "error": error, **extra}`
+    # (Slack adds `needed` and `provided` to `missing_scope`, for one).
     error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,6 +123,8 @@ class FakeSlack:
     stalls: dict[str, Stall] = field(default_factory=dict)
     invalid: list[tuple[str, str]] = field(default_factory=list)
     validate_blocks: bool = True
+    # users.lookupByEmail's directory: lower-cased email → the user object it answers.
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
     url: str = ""
     _runner: web.AppRunner | None = None
     _last_ts_us: int = 0
@@ -161,9 +170,33 @@ class FakeSlack:
         key: str | tuple[str, str] = method if channel is None else (method, channel)
         self.failures[key] = Failure(status, times, retry_after)
 
-    def refuse(self, method: str, error: str, times: int = 1, channel: str | None = None) -> None:
+    def refuse(
+        self,
+        method: str,
+        error: str,
+        times: int = 1,
+        channel: str | None = None,
+        **extra: Any,
+    ) -> None:
+        """Answer `ok: false` with `error` (and any `extra` fields, e.g. `needed`)."""
         key: str | tuple[str, str] = method if channel is None else (method, channel)
-        self.failures[key] = Failure(200, times, error=error)
+        self.failures[key] = Failure(200, times, error=error, extra=dict(extra))
+
+    def add_user(
+        self, email: str, user_id: str, name: str | None = None, deleted: bool = False
+    ) -> dict[str, Any]:
+        """Register a workspace member for users.lookupByEmail (emails match case-blind).
+        Once one is registered, unknown emails answer `users_not_found`."""
+        user: dict[str, Any] = {
+            "id": user_id,
+            "name": name or email.split("@")[0],
+            "real_name": name or email.split("@")[0],
+            "deleted": deleted,
+            "is_bot": False,
+            "profile": {"email": email, "real_name": name or ""},
+        }
+        self.users[email.lower()] = user
+        return user
 
     def slow(self, seconds: float, methods: Iterable[str] | None = None) -> None:
         for method in MESSAGE_METHODS if methods is None else methods:
@@ -265,7 +298,7 @@ class FakeSlack:
         if failure is not None:
             self.failed_calls.append(Call(method, args))
             if failure.error is not None:
-                return web.json_response({"ok": False, "error": failure.error})
+                return web.json_response({"ok": False, "error": failure.error, **failure.extra})
             headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
             body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal"}
             return web.json_response(body, status=failure.status, headers=headers)
@@ -331,6 +364,17 @@ class FakeSlack:
         thread = [self._metadata(m, include) for m in [parent, *replies]]
         return {"ok": True, "messages": thread, "has_more": False}
 
+    def _lookup_by_email(self, email: str) -> dict[str, Any]:
+        if not email:
+            return {"ok": False, "error": "invalid_arguments"}
+        if self.users:
+            user = self.users.get(email.lower())
+            if user is None:
+                return {"ok": False, "error": "users_not_found"}
+            return {"ok": True, "user": user}
+        user_id = "U" + re.sub(r"[^A-Z0-9]", "", email.split("@")[0].upper())
+        return {"ok": True, "user": {"id": user_id, "profile": {"email": email}}}
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {
@@ -367,9 +411,7 @@ class FakeSlack:
             topic = {"value": str(args.get("topic", "")), "creator": self.bot_user_id}
             return {"ok": True, "channel": {"id": args.get("channel"), "topic": topic}}
         if method == "users.lookupByEmail":
-            email = str(args.get("email", ""))
-            user_id = "U" + re.sub(r"[^A-Z0-9]", "", email.split("@")[0].upper())
-            return {"ok": True, "user": {"id": user_id, "profile": {"email": email}}}
+            return self._lookup_by_email(str(args.get("email", "")))
         if method == "usergroups.users.update":
             members = [u for u in str(args.get("users", "")).split(",") if u]
             return {"ok": True, "usergroup": {"id": args.get("usergroup"), "users": members}}
