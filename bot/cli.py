@@ -211,7 +211,7 @@ async def _serve(settings: Settings, embedded_store: bool) -> int:
     pool = delivery_pool(deps, app.client)
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
-    log.info("listening on :%s (POST /slack/events, GET /healthz)", settings.port)
+    log.info("listening on :%s (POST /slack/events, GET /healthz, GET /metrics)", settings.port)
     tasks = [asyncio.create_task(run_forever(deps, jobs, pool))]
     if settings.app_token:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -588,6 +588,11 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     env = dict(os.environ)
+    if args.cmd == "serve" and env.get(ENV["log_format"]) == "json":
+        # Any other value is left to cmd_serve, which refuses it with the other settings.
+        from bot.logjson import use_json_logs
+
+        use_json_logs()
     if args.cmd == "check":
         return cmd_check(env)
     if args.cmd == "serve":

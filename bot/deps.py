@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -12,6 +12,7 @@ from bot.config import TeamConfig, load_config
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.runbook import Runbook, load_runbooks
 from bot.mail import Mailer
+from bot.metrics import Metrics, PromMetrics
 from bot.services.checklists import ChecklistService
 from bot.services.handover import HandoverService
 from bot.services.notice_tasks import NoticeTasks
@@ -58,6 +59,8 @@ class Deps:
     tasks: NoticeTasks
     handover: HandoverService
     runs: RunService
+    # Counters for GET /metrics (bot/metrics.py); the no-op unless build_deps wires one.
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def build_deps(
@@ -73,12 +76,14 @@ def build_deps(
     waker = Waker()
     incidents = IncidentStore(redis, cfg.policy.retention, outbox)
     runbooks = _runbooks(Path(settings.runbooks_dir))
+    metrics = PromMetrics()  # a registry of its own per app (see bot/metrics.py)
     paging = PagingService(
         cfg, calendar, schedule, incidents, waker.wake, checklists=bool(runbooks)
     )
     swaps.on_schedule_change = paging.schedule_changes_at
     suppressions = SuppressionService(cfg, SuppressionStore(redis, outbox), clock)
     paging.suppressed = suppressions.record_alert
+    paging.metrics = metrics
     rcas = RcaService(cfg, calendar, RcaStore(redis, outbox, cfg.policy.retention), clock)
     mailer = Mailer.from_settings(settings)
     if mailer.enabled:
@@ -123,6 +128,7 @@ def build_deps(
         tasks=NoticeTasks(cfg, paging, rcas, mailer if mailer.enabled else None),
         handover=handover,
         runs=runs,
+        metrics=metrics,
     )
 
 

@@ -59,6 +59,7 @@ def delivery_pool(deps: Deps, client: AsyncWebClient) -> DeliveryPool:
         ),
         poll_seconds=s.tick_seconds,
         tasks=deps.tasks,
+        metrics=deps.metrics,
     )
 
 
@@ -67,7 +68,9 @@ def background_jobs(deps: Deps) -> list[Job]:
     tick = deps.settings.tick_seconds
 
     async def escalation() -> None:
-        await deps.paging.tick(deps.clock.now())
+        now = deps.clock.now()
+        for _, due in await deps.paging.tick(now):
+            deps.metrics.timer_late((now - due).total_seconds())
 
     async def swap_expiry() -> None:
         await deps.swaps.expire_due()

@@ -27,6 +27,7 @@ from bot.http_guard import (
     utf8,
     verify_slack,
 )
+from bot.metrics import CONTENT_TYPE, PromMetrics
 from bot.runs_http import runs_handler
 
 log = logging.getLogger(__name__)
@@ -97,9 +98,17 @@ def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
             return web.json_response({"ok": False, "redis": f"unavailable: {exc}"}, status=503)
         return web.json_response({"ok": True, "redis": "ok"})
 
+    # One registry per app (bot/metrics.py): build_deps made it; a Deps without one gets its own.
+    metrics = deps.metrics if isinstance(deps.metrics, PromMetrics) else PromMetrics()
+
+    async def metrics_handler(request: web.Request) -> web.Response:
+        body = await metrics.scrape(deps.outbox, deps.incidents)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics_handler)
     web_app.router.add_post("/alerts", alerts_handler(deps, rejections))
     web_app.router.add_post("/runs", runs_handler(deps, rejections))
     # Calendar feeds (?token=CALENDAR_TOKEN); the team's first, so `team` is never initials.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
@@ -64,6 +64,8 @@ class Settings(BaseSettings):
         default=5.0, gt=0, validation_alias="REDIS_POOL_TIMEOUT_SECONDS"
     )
     access_log: bool = Field(default=False, validation_alias="ONCALL_ACCESS_LOG")
+    # `serve`'s log lines: text, or one JSON object per line for a log pipeline (bot/logjson.py).
+    log_format: Literal["text", "json"] = Field(default="text", validation_alias="LOG_FORMAT")
     # Slack allows about one message per second per channel, with short bursts; these pace
     # every post and DM through a token bucket shared by all replicas (0: unpaced).
     slack_post_rate: float = Field(default=1.0, ge=0, validation_alias="SLACK_POST_RATE")

@@ -43,6 +43,7 @@ def test_defaults() -> None:
     assert s.redis_max_connections == 200
     assert s.redis_pool_timeout == 5.0
     assert s.access_log is False
+    assert s.log_format == "text"
     assert s.smtp_url is None  # email off
     assert s.smtp_from == DEFAULT_SMTP_FROM == "oncall-bot@localhost"
 
@@ -65,6 +66,7 @@ def test_each_variable_is_mapped() -> None:
         "REDIS_MAX_CONNECTIONS": "50",
         "REDIS_POOL_TIMEOUT_SECONDS": "0.5",
         "ONCALL_ACCESS_LOG": "true",
+        "LOG_FORMAT": "json",
         "SLACK_POST_RATE": "2",
         "SLACK_POST_BURST": "3",
         "SLACK_UPDATE_EVERY": "0",
@@ -92,6 +94,7 @@ def test_each_variable_is_mapped() -> None:
         "redis_max_connections": 50,
         "redis_pool_timeout": 0.5,
         "access_log": True,
+        "log_format": "json",
         "slack_post_rate": 2.0,
         "slack_post_burst": 3,
         "slack_update_every": 0.0,
@@ -108,6 +111,7 @@ def test_env_names_live_on_the_fields() -> None:
     assert ENV["redis_max_connections"] == "REDIS_MAX_CONNECTIONS"
     assert ENV["redis_pool_timeout"] == "REDIS_POOL_TIMEOUT_SECONDS"
     assert ENV["access_log"] == "ONCALL_ACCESS_LOG"
+    assert ENV["log_format"] == "LOG_FORMAT"
     assert ENV["smtp_url"] == "SMTP_URL"
     assert ENV["smtp_from"] == "SMTP_FROM"
     assert "process_before_response" not in ENV
@@ -152,6 +156,7 @@ def test_missing_and_bad_together() -> None:
         ("ONCALL_TICK_SECONDS", "0", "Input should be greater than 0"),
         ("PORT", "70000", "Input should be less than or equal to 65535"),
         ("ONCALL_ACCESS_LOG", "maybe", "Input should be a valid boolean"),
+        ("LOG_FORMAT", "xml", "Input should be 'text' or 'json'"),
     ],
 )
 def test_ranges(variable: str, value: str, message: str) -> None:

@@ -24,6 +24,7 @@ from bot.domain.incident import Incident, Mode, Severity, TransitionError
 from bot.domain.notices import IncidentChecklist, IncidentMail, Notice, OpenRca
 from bot.domain.rca import needs_rca
 from bot.domain.schedule import BeforeRotation, Rung
+from bot.metrics import Metrics
 from bot.services.schedule import ScheduleService
 from bot.store.incidents import IncidentStore, Stored
 
@@ -67,6 +68,7 @@ class PagingService:
         self.suppressed: Suppressed | None = None
         # Email the team's list of investor Sev-1/Sev-2 incidents (SMTP_URL set); bot.deps.
         self.email = False
+        self.metrics = Metrics()  # bot.deps wires the app's PromMetrics
 
     def unreachable(self) -> dict[str, str]:
         """Members no page can reach, known from the configuration alone."""
@@ -141,6 +143,8 @@ class PagingService:
             join_event=incident_log.alert_joined(now),
         )
         self.wake()
+        if created:
+            self.metrics.page_opened(pipeline.slug, severity.value)
         return created, incident_id
 
     async def page(
@@ -157,6 +161,7 @@ class PagingService:
         if self.suppressed is not None:
             held = await self.suppressed(pipeline.slug, alert.model_dump(mode="json"), now)
             if held is not None:
+                self.metrics.alert_suppressed(pipeline.slug)
                 return Outcome(None, False, None, f"suppressed by {held}: recorded, nobody paged")
         if within_slo(alert, self.config.policy.slo):
             await self.store.record_quiet_alert(alert.model_dump(mode="json"))
@@ -201,6 +206,8 @@ class PagingService:
                 notices = [*notices, *self._on_resolve(after)]
             if await self.store.commit(stored, after, notices, now, events):
                 self.wake()
+                if after.acked_at and not stored.incident.acked_at:
+                    self.metrics.acked((after.acked_at - after.opened_at).total_seconds())
                 return after
         raise TransitionError(f"{incident_id} is changing too fast; try again")
 
@@ -272,9 +279,11 @@ class PagingService:
         pipeline = self.config.pipeline(stored.incident.pipeline)
         seg, ladder = await self.schedule.ladder(now, pipeline)
         was_due: list[datetime] = []
+        stepped: list[datetime | None] = []
 
         def step(inc: Incident) -> tuple[Incident, list[Notice]]:
             was_due.append(inc.due or now)
+            stepped.append(inc.stepped_at)
             return esc.advance(
                 inc,
                 now,
@@ -289,6 +298,8 @@ class PagingService:
             )
 
         after = await self.apply(incident_id, step, now, forced_by)
+        if after.stepped_at != stepped[-1]:
+            self.metrics.rung_fired(after.pipeline)
         return after, was_due[-1]
 
     async def tick(self, now: datetime) -> list[tuple[str, datetime]]:

@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.config.models import TeamConfig
 from bot.domain.notices import PageDM, ThreadReply
 from bot.mail import MailError
+from bot.metrics import Metrics
 from bot.services.checklists import ChecklistService
 from bot.services.notice_tasks import NoticeTasks
 from bot.services.paging import PagingService
@@ -81,8 +82,10 @@ class DeliveryPool:
         pacing: Pacing,
         poll_seconds: float = 1.0,
         tasks: NoticeTasks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.outbox = outbox
+        self.metrics = metrics if metrics is not None else Metrics()
         self.clock = clock
         self.waker = waker
         self.workers = workers
@@ -290,6 +293,7 @@ class DeliveryPool:
             return
         except SlackApiError as exc:
             code = str(exc.response.get("error", ""))
+            self.metrics.slack_error(_method(exc, kind), code or "unknown")
             if code in PERMANENT:
                 log.warning("Slack refused %s %s (%s): dropped", kind, head.id, code)
                 await self._done(group)
@@ -300,6 +304,8 @@ class DeliveryPool:
         except (SlackClientError, aiohttp.ClientError, TimeoutError, MailError) as exc:
             # The outcome is unknown: Slack may have posted. The retry looks before posting.
             log.warning("delivering %s %s: %r; retrying", kind, head.id, exc)
+            if not isinstance(exc, MailError):
+                self.metrics.slack_error(kind, type(exc).__name__)
             await self._failed(group, now)
             return
         except Exception:
@@ -328,3 +334,9 @@ class DeliveryPool:
     async def _later(self, group: list[Claimed], at: datetime) -> None:
         async with self._leases:
             await self.outbox.move([self.held.pop(c.id, c) for c in group], at)
+
+
+def _method(exc: SlackApiError, fallback: str) -> str:
+    """The Web API method of a failed call (`chat.postMessage`), from its response's URL."""
+    url = str(getattr(exc.response, "api_url", "") or "")
+    return url.rstrip("/").rsplit("/", 1)[-1] or fallback

@@ -255,6 +255,9 @@ class Outbox:
             out.append((str(nid), float(at), None if raw is None else str(raw)))
         return out
 
+    async def dead_count(self) -> int:
+        return int(await self.redis.zcard(keys.OUTBOX_DEAD))
+
     async def dead_total(self) -> int:
         return int(await self.redis.get(keys.OUTBOX_DEAD_TOTAL) or 0)
 
