@@ -11,6 +11,10 @@ users.lookupByEmail answers from a directory tests fill with `add_user(email, id
 is empty, every email resolves to an ID derived from it (`ana@x` → `UANA`), and once a user is
 registered, other emails answer `users_not_found` as Slack does. A missing scope is
 `refuse("users.lookupByEmail", "missing_scope", needed="users:read.email")`.
+
+User groups and channel topics are kept as state (`usergroups`, `topics`), so a test can edit
+a group "by hand" and see the bot repair it. Every answer carries the `x-oauth-scopes` header
+Slack sends, from `scopes` (all the bot's scopes unless a test narrows it).
 """
 
 from __future__ import annotations
@@ -42,6 +46,23 @@ MESSAGE_METHODS = (
 _BLOCK_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")
 _VIEW_METHODS = ("views.open", "views.update", "views.publish", "views.push")
 MAX_BLOCKS = 50  # per message; slack_sdk only checks the 100 of a view.
+ALL_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "users:read.email",
+    "usergroups:read",
+    "usergroups:write",
+    "channels:manage",
+    "channels:read",
+    "groups:read",
+    "groups:write",
+    "channels:history",
+    "groups:history",
+    "im:history",
+)
 
 
 @dataclass
@@ -125,6 +146,18 @@ class FakeSlack:
     validate_blocks: bool = True
     # users.lookupByEmail's directory: lower-cased email → the user object it answers.
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # User groups by id: {"id", "handle", "name", "users": [...]}.
+    usergroups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Channel topics by channel id.
+    topics: dict[str, str] = field(default_factory=dict)
+    # What conversations.list answers: channel name → id.
+    channels: dict[str, str] = field(
+        default_factory=lambda: {"data-platform": "C0DATAPLATFORM", "investor-kpis": "C0INVESTORS"}
+    )
+    # What the token was granted, as Slack reports it in the x-oauth-scopes header.
+    scopes: list[str] = field(default_factory=lambda: list(ALL_SCOPES))
+    # Answer to apps.connections.open (Socket Mode); set by a fake Socket Mode endpoint.
+    socket_url: str | None = None
     url: str = ""
     _runner: web.AppRunner | None = None
     _last_ts_us: int = 0
@@ -316,7 +349,47 @@ class FakeSlack:
             stall.times -= 1
             # Slack has accepted the call: a client that times out now will likely retry.
             await self._pause(stall.seconds)
-        return web.Response(text="ok") if answered is None else web.json_response(answered)
+        headers = {"x-oauth-scopes": ",".join(self.scopes)}
+        if answered is None:
+            return web.Response(text="ok", headers=headers)
+        return web.json_response(answered, headers=headers)
+
+    def add_usergroup(self, handle: str, users: Iterable[str] = ()) -> str:
+        """Create a user group as an admin would; returns its id."""
+        gid = f"S{len(self.usergroups) + 1:04d}{handle.upper().replace('-', '')[:6]}"
+        self.usergroups[gid] = {"id": gid, "handle": handle, "name": handle, "users": list(users)}
+        return gid
+
+    def group_users(self, handle: str) -> list[str] | None:
+        for group in self.usergroups.values():
+            if group["handle"] == handle:
+                return list(group["users"])
+        return None
+
+    def _usergroups(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "usergroups.list":
+            groups = [
+                {k: v for k, v in g.items() if k != "users" or _truthy(args.get("include_users"))}
+                for g in self.usergroups.values()
+            ]
+            return {"ok": True, "usergroups": groups}
+        if method == "usergroups.create":
+            handle = str(args.get("handle") or args.get("name", ""))
+            if self.group_users(handle) is not None:
+                return {"ok": False, "error": "name_already_exists"}
+            gid = self.add_usergroup(handle)
+            self.usergroups[gid]["name"] = str(args.get("name", handle))
+            return {"ok": True, "usergroup": self.usergroups[gid]}
+        group = self.usergroups.get(str(args.get("usergroup")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        if method == "usergroups.users.update":
+            members = [u for u in str(args.get("users", "")).split(",") if u]
+            if not members:
+                return {"ok": False, "error": "invalid_users"}  # Slack refuses an empty group
+            group["users"] = members
+            return {"ok": True, "usergroup": group}
+        return {"ok": True, "users": list(group["users"])}
 
     def _metadata(self, message: dict[str, Any], include: bool) -> dict[str, Any]:
         return message if include else {k: v for k, v in message.items() if k != "metadata"}
@@ -408,13 +481,24 @@ class FakeSlack:
             users = str(args.get("users", ""))
             return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
         if method == "conversations.setTopic":
+            self.topics[str(args.get("channel"))] = str(args.get("topic", ""))
             topic = {"value": str(args.get("topic", "")), "creator": self.bot_user_id}
             return {"ok": True, "channel": {"id": args.get("channel"), "topic": topic}}
+        if method == "conversations.list":
+            listed = [{"id": cid, "name": name} for name, cid in self.channels.items()]
+            return {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
+        if method == "conversations.info":
+            channel = str(args.get("channel"))
+            topic = {"value": self.topics.get(channel, ""), "creator": ""}
+            return {"ok": True, "channel": {"id": channel, "topic": topic}}
         if method == "users.lookupByEmail":
             return self._lookup_by_email(str(args.get("email", "")))
-        if method == "usergroups.users.update":
-            members = [u for u in str(args.get("users", "")).split(",") if u]
-            return {"ok": True, "usergroup": {"id": args.get("usergroup"), "users": members}}
+        if method.startswith("usergroups."):
+            return self._usergroups(method, args)
+        if method == "apps.connections.open":
+            if self.socket_url is None:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_url}
         if method in _VIEW_METHODS:
             view = args.get("view") or {}
             return {"ok": True, "view": {**view, "id": "V0VIEW"}}

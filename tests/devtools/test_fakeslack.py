@@ -269,11 +269,14 @@ async def test_admin_methods_answer_ok(fake: FakeSlack) -> None:
     assert (await web.conversations_open(users="U1,U2"))["channel"]["id"] == "DU1"
     topic = await web.conversations_setTopic(channel="C1", topic="on call: ana")
     assert topic["channel"]["topic"]["value"] == "on call: ana"
-    group = await web.usergroups_users_update(usergroup="S1", users=["U1", "U2"])
+    gid = fake.add_usergroup("data-oncall")
+    group = await web.usergroups_users_update(usergroup=gid, users=["U1", "U2"])
     assert group["usergroup"]["users"] == ["U1", "U2"]
+    assert fake.group_users("data-oncall") == ["U1", "U2"]
     home = {"type": "home", "blocks": [section("hello")]}
     assert (await web.views_publish(user_id="U1", view=home))["view"]["id"] == "V0VIEW"
     assert (await web.auth_test())["user_id"] == fake.bot_user_id
+    assert fake.topics["C1"] == "on call: ana"
     assert [c.method for c in fake.calls] == [
         "conversations.open",
         "conversations.setTopic",
@@ -297,3 +300,20 @@ async def test_history_pages_with_a_cursor() -> None:
         assert [m["text"] for m in second["messages"]] == ["m2", "m1"]
     finally:
         await fake.stop()
+
+
+async def test_user_groups_are_kept_and_unknown_ones_refused(fake: FakeSlack) -> None:
+    web = client(fake)
+    created = await web.usergroups_create(name="data-oncall", handle="data-oncall")
+    gid = created["usergroup"]["id"]
+    await web.usergroups_users_update(usergroup=gid, users=["U1"])
+    assert (await web.usergroups_users_list(usergroup=gid))["users"] == ["U1"]
+    listed = await web.usergroups_list(include_users=True)
+    assert [(g["handle"], g["users"]) for g in listed["usergroups"]] == [("data-oncall", ["U1"])]
+    with pytest.raises(SlackApiError, match="no_such_subteam"):
+        await web.usergroups_users_list(usergroup="S0NOPE")
+    with pytest.raises(SlackApiError, match="name_already_exists"):
+        await web.usergroups_create(name="data-oncall", handle="data-oncall")
+    # Real Slack reports the token's scopes on every answer; check --slack reads them.
+    answer = await web.auth_test()
+    assert "usergroups:write" in answer.headers["x-oauth-scopes"].split(",")
