@@ -9,10 +9,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import FakeClock, SystemClock
 from bot.config import ConfigError, TeamConfig, load_config
@@ -28,6 +28,10 @@ from bot.settings import (
     settings_from_env,
 )
 
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+    from slack_bolt.async_app import AsyncApp
+
 log = logging.getLogger("oncall-bot")
 
 
@@ -40,7 +44,16 @@ def _config_dir(env: dict[str, str]) -> Path:
     return Path(env.get(ENV["config_dir"]) or "schedules")
 
 
-def cmd_check(env: dict[str, str], out: Any = sys.stdout) -> int:
+def cmd_check(env: dict[str, str], out: Any = sys.stdout, slack: bool = False) -> int:
+    """`oncall-bot check [--slack]`: the configuration and runbooks, then with --slack the
+    token and its scopes; the exit code is the worse of the two."""
+    code = check_files(env, out)
+    if slack:
+        code = max(code, check_slack(env, out))
+    return code
+
+
+def check_files(env: dict[str, str], out: Any = sys.stdout) -> int:
     directory = _config_dir(env)
     try:
         cfg = load_config(directory)
@@ -84,10 +97,23 @@ def email_line(env: dict[str, str], cfg: TeamConfig) -> str:
     return f"email: on, through {smtp.display}, to {', '.join(cfg.policy.email_to)}"
 
 
+# The slack_id values shipped in schedules/team.toml: no real workspace has them, so a team
+# that deployed without replacing them would page nobody.
+PLACEHOLDER_SLACK_IDS = frozenset({"U0AMEHTA01", "U0PRRAO002", "U0CHENWU03", "U0SKAPOOR4"})
+
+
 def check_warnings(cfg: TeamConfig, now: datetime) -> list[str]:
     """What works but will surprise someone: members no page can reach, holidays the
     library cannot date within the next 52 weeks."""
     out = []
+    shipped = [m for m in cfg.members if m.slack_id in PLACEHOLDER_SLACK_IDS]
+    if shipped:
+        who = ", ".join(f"{m.initials} ({m.name}, {m.slack_id})" for m in shipped)
+        out.append(
+            f"team.toml still has the placeholder slack_id shipped with the bot for {who}: "
+            "pages and DMs to them reach no one in your workspace; `oncall-bot members "
+            "--resolve` looks the real IDs up by email and prints the [[members]] to paste"
+        )
     for m in cfg.members:
         if not m.slack_id:
             out.append(
@@ -181,6 +207,24 @@ async def check_token(client: Any) -> str | None:
     return None
 
 
+async def check_app_token(client: Any, app_token: str) -> str | None:
+    """Why Socket Mode cannot connect, or None. Asked once before connecting, because
+    slack_sdk retries a refused app token every 10 s forever, so `serve` would hang."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        await client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown error")
+        return (
+            f"SLACK_APP_TOKEN was refused by Slack ({error}): use the app-level token "
+            "(xapp-…) with the connections:write scope, from the app's Basic Information page."
+        )
+    except Exception as exc:
+        return f"could not reach Slack to open a Socket Mode connection: {exc}"
+    return None
+
+
 async def _serve(settings: Settings, embedded_store: bool) -> int:
     from aiohttp import web
 
@@ -200,6 +244,8 @@ async def _serve(settings: Settings, embedded_store: bool) -> int:
     deps = build_deps(settings, redis, SystemClock())
     app = build_app(deps)
     problem = await check_token(app.client)
+    if problem is None and settings.app_token:
+        problem = await check_app_token(app.client, settings.app_token)
     if problem is not None:
         await redis.aclose()
         return _fail(problem)
@@ -213,19 +259,30 @@ async def _serve(settings: Settings, embedded_store: bool) -> int:
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     log.info("listening on :%s (POST /slack/events, GET /healthz, GET /metrics)", settings.port)
     tasks = [asyncio.create_task(run_forever(deps, jobs, pool))]
+    handler = None
     if settings.app_token:
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-        handler = AsyncSocketModeHandler(app, settings.app_token)
-        await handler.connect_async()  # type: ignore[no-untyped-call]
+        handler = await connect_socket_mode(app, settings.app_token)
         log.info("connected in Socket Mode")
     try:
         await asyncio.Event().wait()
     finally:
+        if handler is not None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
         for task in tasks:
             task.cancel()
         await runner.cleanup()
     return 0
+
+
+async def connect_socket_mode(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
+    """Socket Mode as `serve` runs it (tests/e2e/test_socket_mode.py drives this one): the
+    WebSocket URL comes from apps.connections.open on the app's client, so SLACK_API_URL
+    points both at the same Slack. Returns the handler, to close_async() at shutdown."""
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(app, app_token)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    return handler
 
 
 def cmd_serve(env: dict[str, str], embedded_store: bool) -> int:
@@ -392,6 +449,13 @@ def members_client(settings: Settings) -> Any:
     return client
 
 
+def _client_settings(env: dict[str, str]) -> Settings:
+    # Only the bot token is used: the signing secret is not needed to call the Web API.
+    return settings_from_env(
+        env, signing_secret=env.get(ENV["signing_secret"]) or SOCKET_MODE_SIGNING_SECRET
+    )
+
+
 def cmd_members(env: dict[str, str], resolve: bool, out: Any = sys.stdout) -> int:
     try:
         cfg = load_config(_config_dir(env))
@@ -401,19 +465,32 @@ def cmd_members(env: dict[str, str], resolve: bool, out: Any = sys.stdout) -> in
         print(render_members(cfg), file=out)
         return 0
     try:
-        # Only the bot token is used: the signing secret is not needed to look members up.
-        settings = settings_from_env(
-            env, signing_secret=env.get(ENV["signing_secret"]) or SOCKET_MODE_SIGNING_SECRET
-        )
+        settings = _client_settings(env)
     except SettingsError as exc:
         return _fail(str(exc))
 
-    async def run() -> tuple[str, int]:
-        client = members_client(settings)
+    async def run(client: Any) -> tuple[str, int]:
         try:
             return await resolve_members(client, cfg, str(_config_dir(env) / "team.toml"))
         except Exception as exc:  # aiohttp / DNS / timeout: Slack out of reach
             return f"could not reach Slack at {settings.slack_api_url} ({exc!r})", 2
+
+    return _ask_slack(settings, run, out)
+
+
+def _ask_slack(
+    settings: Settings,
+    ask: Callable[[Any], Awaitable[tuple[str, int]]],
+    out: Any,
+    lead: str = "",
+) -> int:
+    """Run one CLI question to Slack on the serve client; print its answer (exit 0 or 1) or
+    fail with it (exit 2)."""
+
+    async def run() -> tuple[str, int]:
+        client = members_client(settings)
+        try:
+            return await ask(client)
         finally:
             session = getattr(client, "session", None)
             if session is not None:
@@ -422,8 +499,61 @@ def cmd_members(env: dict[str, str], resolve: bool, out: Any = sys.stdout) -> in
     text, code = asyncio.run(run())
     if code == 2:
         return _fail(text)
-    print(text, file=out)
+    print(lead + text, file=out)
     return code
+
+
+async def scopes_report(client: Any, api_url: str) -> tuple[str, int]:
+    """`oncall-bot check --slack`: auth.test, then the scopes the bot needs that the token
+    lacks (Slack lists those granted in a header of every answer). Exit code 0 when all are
+    granted, 1 when some are missing, 2 when Slack refused the token or could not be asked."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.scopes import NEEDED, SCOPES_HEADER, granted_scopes, missing
+
+    try:
+        resp = await client.auth_test()
+    except SlackApiError as exc:
+        code = str(exc.response.get("error", "unknown_error"))
+        if code in BAD_TOKEN:
+            return f"SLACK_BOT_TOKEN was refused by Slack (auth.test: {code})", 2
+        status = exc.response.status_code
+        return f"auth.test at {api_url} failed: {code} (HTTP {status})", 2
+    except Exception as exc:  # aiohttp / DNS / timeout
+        return f"could not reach Slack at {api_url} ({exc!r})", 2
+    granted = granted_scopes(resp.headers)
+    if granted is None:
+        return (
+            f"Slack's answer to auth.test at {api_url} has no {SCOPES_HEADER} header, so the "
+            "token's scopes are unknown (a proxy in between may drop it)"
+        ), 2
+    lines = [
+        "Slack",
+        f"  token OK: bot {resp.get('user')} ({resp.get('user_id')}) in team {resp.get('team')}",
+    ]
+    gone = missing(granted)
+    if not gone:
+        lines.append(f"  all {len(NEEDED)} scopes granted")
+        return "\n".join(lines), 0
+    for scope in gone:
+        lines.append(f"  missing {scope.name}: {scope.without}")
+    lines.append(
+        f"  {len(gone)} of {len(NEEDED)} scopes missing: add them under OAuth & Permissions → "
+        "Bot Token Scopes (slack-app-manifest.yml lists them all) and reinstall the app"
+    )
+    return "\n".join(lines), 1
+
+
+def check_slack(env: dict[str, str], out: Any = sys.stdout) -> int:
+    try:
+        settings = _client_settings(env)
+    except SettingsError as exc:
+        return _fail(str(exc))
+
+    async def run(client: Any) -> tuple[str, int]:
+        return await scopes_report(client, settings.slack_api_url)
+
+    return _ask_slack(settings, run, out, lead="\n")
 
 
 async def _console(env: dict[str, str], at: str | None) -> int:
@@ -568,7 +698,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     serve = sub.add_parser("serve", help="run the bot (HTTP on $PORT, or Socket Mode)")
     serve.add_argument("--embedded-store", action="store_true", help="in-memory fakeredis")
-    sub.add_parser("check", help="validate the configuration and runbooks; print the schedule")
+    check = sub.add_parser(
+        "check", help="validate the configuration and runbooks; print the schedule"
+    )
+    check.add_argument(
+        "--slack",
+        action="store_true",
+        help="also ask Slack (auth.test) whether SLACK_BOT_TOKEN works and has every scope",
+    )
     members = sub.add_parser("members", help="list the roster and its Slack IDs")
     members.add_argument(
         "--resolve",
@@ -594,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
 
         use_json_logs()
     if args.cmd == "check":
-        return cmd_check(env)
+        return cmd_check(env, slack=args.slack)
     if args.cmd == "serve":
         return cmd_serve(env, args.embedded_store)
     if args.cmd == "members":

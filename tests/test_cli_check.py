@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import cmd_check, main
+from bot.config import TeamConfig
 from tests.conftest import ROOT
 
 
@@ -80,7 +81,45 @@ def test_check_warns_of_unreachable_members_and_undated_critical_holidays(
     warnings = check_warnings(cfg, datetime(2035, 6, 1, tzinfo=UTC))
     assert any(w.startswith("SK (Samir Kapoor) has no slack_id") for w in warnings)
     assert any("no 2036 date for Holi, Diwali" in w for w in warnings)
-    assert check_warnings(load_config(ROOT / "schedules"), datetime(2026, 1, 1, tzinfo=UTC)) == []
+    resolved = _with_real_ids(load_config(ROOT / "schedules"))
+    assert check_warnings(resolved, datetime(2026, 1, 1, tzinfo=UTC)) == []
+
+
+def _with_real_ids(cfg: TeamConfig, keep: str = "") -> TeamConfig:
+    """`cfg` with every slack_id but `keep`'s replaced, as a team that ran members --resolve."""
+    members = [
+        m if m.initials == keep else m.model_copy(update={"slack_id": f"U07{m.initials}REAL"})
+        for m in cfg.members
+    ]
+    return cfg.model_copy(update={"members": members})
+
+
+def test_check_warns_while_team_toml_has_the_shipped_placeholder_ids(runbooks: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.cli import check_warnings
+    from bot.config import load_config
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    shipped = load_config(ROOT / "schedules")
+    [warning] = check_warnings(shipped, now)
+    assert warning.startswith("team.toml still has the placeholder slack_id shipped")
+    for who in (
+        "AM (Alex Mehta, U0AMEHTA01)",
+        "PR (Priya Rao, U0PRRAO002)",
+        "CW (Chen Wu, U0CHENWU03)",
+        "SK (Samir Kapoor, U0SKAPOOR4)",
+    ):
+        assert who in warning
+    assert "`oncall-bot members --resolve`" in warning
+    # One left behind is still named, and only that one.
+    [warning] = check_warnings(_with_real_ids(shipped, keep="CW"), now)
+    assert "CW (Chen Wu, U0CHENWU03)" in warning and "AM (" not in warning
+    assert check_warnings(_with_real_ids(shipped), now) == []
+    # `oncall-bot check` prints it under Warnings.
+    stream = io.StringIO()
+    assert cmd_check(dict(os.environ), out=stream) == 0
+    assert "Warnings\n  ⚠ team.toml still has the placeholder slack_id" in stream.getvalue()
 
 
 def test_check_says_whether_email_goes_out(runbooks: Path) -> None:
