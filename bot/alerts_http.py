@@ -50,6 +50,7 @@ def alerts_handler(deps: Deps, rejections: RejectionLog) -> Any:
             except RedisError as exc:
                 # 503 so that the sender (Alertmanager) retries; alerts already taken would
                 # join their incidents again, which is harmless.
+                deps.metrics.redis_error("alerts")
                 log.warning("alerts: redis unavailable: %s", exc)
                 return web.json_response(
                     {

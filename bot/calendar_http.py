@@ -59,6 +59,7 @@ def calendar_handler(deps: Deps, rejections: RejectionLog) -> Any:
             approved = await deps.swaps.store.approved_between(start, end)
             ptos = await deps.swaps.store.ptos_between(start, end)
         except RedisError as exc:
+            deps.metrics.redis_error("calendar")
             log.warning("calendar: redis unavailable: %s", exc)
             return Rejected(
                 503, "the bot's state store (Redis) is not answering; retry later"

@@ -15,8 +15,10 @@ from bot.mail import Mailer
 from bot.metrics import Metrics, PromMetrics
 from bot.services.checklists import ChecklistService
 from bot.services.handover import HandoverService
+from bot.services.home import HomeService
 from bot.services.notice_tasks import NoticeTasks
 from bot.services.paging import PagingService
+from bot.services.presence import PresenceService
 from bot.services.rcas import RcaService
 from bot.services.runs import RunService
 from bot.services.schedule import ScheduleService
@@ -59,8 +61,12 @@ class Deps:
     tasks: NoticeTasks
     handover: HandoverService
     runs: RunService
+    # The on-call user groups, the team channel's topic and the shift notices.
+    presence: PresenceService
     # Counters for GET /metrics (bot/metrics.py); the no-op unless build_deps wires one.
     metrics: Metrics = field(default_factory=Metrics)
+    # Draws each person's App Home tab (HomeRefresh notices); None in a bot without.
+    home: HomeService | None = None
 
 
 def build_deps(
@@ -106,6 +112,7 @@ def build_deps(
     )
     # The deadline watch raises and closes its alerts through paging's rules.
     runs = RunService(cfg, RunStore(redis, outbox), paging, clock)
+    runs.metrics = metrics
     return Deps(
         settings=settings,
         config=cfg,
@@ -128,7 +135,9 @@ def build_deps(
         tasks=NoticeTasks(cfg, paging, rcas, mailer if mailer.enabled else None),
         handover=handover,
         runs=runs,
+        presence=PresenceService(cfg, calendar, swaps, outbox, clock),
         metrics=metrics,
+        home=HomeService(cfg, calendar, schedule, swaps, paging, rcas),
     )
 
 

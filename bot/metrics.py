@@ -52,6 +52,12 @@ class Metrics:
     def slack_error(self, method: str, error: str) -> None:
         pass
 
+    def redis_error(self, where: str) -> None:
+        pass
+
+    def deadline_missed(self, pipeline: str, stage: str) -> None:
+        pass
+
 
 class _StateCollector(Collector):
     """Gauges from the last `refresh` (the /metrics handler refreshes before each scrape:
@@ -110,6 +116,18 @@ class PromMetrics(Metrics):
             ["method", "error"],
             registry=r,
         )
+        self.redis_errors = Counter(
+            "oncall_redis_errors",
+            "Redis calls that failed, by where (a background job's name, or `request`)",
+            ["where"],
+            registry=r,
+        )
+        self.deadline_misses = Counter(
+            "oncall_deadline_misses",
+            "Pipeline deliveries late past their deadline (`notice`) or their SLO (`alert`)",
+            ["pipeline", "stage"],
+            registry=r,
+        )
         self.state = _StateCollector()
         r.register(self.state)
 
@@ -130,6 +148,12 @@ class PromMetrics(Metrics):
 
     def slack_error(self, method: str, error: str) -> None:
         self.slack_errors.labels(method=method, error=error).inc()
+
+    def redis_error(self, where: str) -> None:
+        self.redis_errors.labels(where=where).inc()
+
+    def deadline_missed(self, pipeline: str, stage: str) -> None:
+        self.deadline_misses.labels(pipeline=pipeline, stage=stage).inc()
 
     async def refresh(self, outbox: Outbox, incidents: IncidentStore) -> None:
         """Read the gauges from Redis; on failure they are left out (oncall_redis_up 0)."""

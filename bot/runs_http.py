@@ -93,6 +93,7 @@ def runs_handler(deps: Deps, rejections: RejectionLog) -> Any:
                 rejected.append(Rejected(index=index, error=str(exc)))
                 continue
             except RedisError as exc:
+                deps.metrics.redis_error("runs")
                 log.warning("runs: redis unavailable: %s", exc)
                 return web.json_response(
                     {

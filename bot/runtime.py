@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
@@ -60,6 +61,8 @@ def delivery_pool(deps: Deps, client: AsyncWebClient) -> DeliveryPool:
         poll_seconds=s.tick_seconds,
         tasks=deps.tasks,
         metrics=deps.metrics,
+        presence=deps.presence,
+        home=deps.home,
     )
 
 
@@ -99,6 +102,11 @@ def background_jobs(deps: Deps) -> list[Job]:
         # The Monday digest and the reminder to confirm, each queued once across replicas.
         await deps.handover.queue_due(deps.clock.now())
 
+    async def presence() -> None:
+        # Groups and topic at each change of stretch, and the shift notices, each once
+        # across replicas; a repair of hand edits at start-up and hourly (bot/services/presence.py).
+        await deps.presence.queue_due(deps.clock.now())
+
     async def prune() -> None:
         await deps.swaps.prune()
         await deps.outbox.prune_dead(deps.clock.now())
@@ -112,6 +120,7 @@ def background_jobs(deps: Deps) -> list[Job]:
         Job("reminders", reminders, 60.0),
         Job("rca-reminders", rca_reminders, 60.0),
         Job("handover", handover, 60.0),
+        Job("presence", presence, max(tick, 5.0)),
         Job("prune", prune, 3600.0),
     ]
 
@@ -144,6 +153,8 @@ async def _run_job(deps: Deps, job: Job) -> None:
                 )
             failing_since, backoff = None, 0.5
         except Exception as exc:
+            if isinstance(exc, RedisError):
+                deps.metrics.redis_error(job.name)
             now = time.monotonic()
             if failing_since is None:
                 failing_since = now
@@ -171,6 +182,8 @@ async def _run_delivery(pool: DeliveryPool) -> None:
         try:
             await pool.run_forever()
         except Exception as exc:
+            if isinstance(exc, RedisError):
+                pool.metrics.redis_error("delivery")
             now = time.monotonic()
             if now - last_log >= LOG_EVERY:
                 last_log = now

@@ -274,6 +274,17 @@ class SuppressionPolicy(Strict):
         return v
 
 
+class PresencePolicy(Strict):
+    """Where the bot shows who is on call besides `/oncall now` (policy.toml `[presence]`).
+    An empty group handle leaves that group alone; `topic = false` leaves the topic alone."""
+
+    oncall_group: str = Field(default="data-oncall", pattern=r"^([a-z0-9._-]{1,80})?$")
+    primary_group: str = Field(default="data-oncall-primary", pattern=r"^([a-z0-9._-]{1,80})?$")
+    topic: bool = True
+    # Shift notices: a DM this long before a role starts, and one when it starts.
+    notice_ahead: Duration = timedelta(hours=24)
+
+
 class Policy(Strict):
     escalation: EscalationPolicy = EscalationPolicy()
     severity: dict[SeverityName, SeverityRule] = Field(default_factory=_default_severities)
@@ -291,6 +302,7 @@ class Policy(Strict):
     holidays: HolidayPolicy = HolidayPolicy()
     slo: SloPolicy = SloPolicy()
     suppression: SuppressionPolicy = SuppressionPolicy()
+    presence: PresencePolicy = PresencePolicy()
     rca_business_days: int = Field(default=5, ge=1)
     retention: Duration = timedelta(days=90)
     team_channel: str = Field(default="#data-platform", pattern=r"^#[a-z0-9_-]+$")

@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.config import TeamConfig
 from bot.deps import Deps, build_deps
 from bot.devtools.fakeslack import FakeSlack
-from bot.devtools.signing import command_body, interactive_body, signed_headers
+from bot.devtools.signing import command_body, event_body, interactive_body, signed_headers
 from bot.runtime import Job, background_jobs, delivery_pool, run_jobs_once
 from bot.server import build_web_app
 from bot.settings import Settings
@@ -141,3 +141,13 @@ class Harness:
 
     async def interact(self, payload: dict[str, Any]) -> Response:
         return await self.signed(interactive_body(payload))
+
+    async def event(self, event: dict[str, Any]) -> Response:
+        """An Events API event (JSON, where commands and clicks are forms), delivered after."""
+        body = event_body(event)
+        headers = {**signed_headers(SECRET, body), "Content-Type": "application/json"}
+        resp = await self.post("/slack/events", body, headers)
+        if self.autodeliver:
+            with contextlib.suppress(RedisError):
+                await self.deliver()
+        return resp

@@ -55,6 +55,21 @@ def interactive_body(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
+def event_body(event: dict[str, Any], team_id: str = "T0ONCALL") -> str:
+    """An Events API `event_callback` as Slack POSTs it (JSON, not a form)."""
+    return json.dumps(
+        {
+            "token": "unused",
+            "team_id": team_id,
+            "api_app_id": "A0ONCALL",
+            "type": "event_callback",
+            "event_id": f"Ev{time.time_ns()}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+    )
+
+
 def block_actions_payload(
     *,
     user_id: str,

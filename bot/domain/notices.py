@@ -276,6 +276,24 @@ class HandoverPost(_Notice):
     member: str | None = None
 
 
+class PresenceSync(_Notice):
+    """Make one place people look (`target`: "oncall-group", "primary-group" or "topic")
+    show the schedule as it stands when this is delivered, not when it was queued: a
+    retried or late sync can then never put back an older answer, and a sync that finds
+    Slack already right changes nothing."""
+
+    kind: Literal["presence_sync"] = "presence_sync"
+    target: Literal["oncall-group", "primary-group", "topic"]
+
+    @property
+    def lane(self) -> Lane:
+        return Lane.UPDATE
+
+    @property
+    def coalesce_id(self) -> str | None:
+        return f"presence:{self.target}"
+
+
 class Ephemeral(_Notice):
     """An answer only the person who acted sees, through the action's response URL."""
 
@@ -287,6 +305,23 @@ class Ephemeral(_Notice):
     @property
     def lane(self) -> Lane:
         return Lane.PAGE
+
+
+class HomeRefresh(_Notice):
+    """Publish one person's App Home tab again (`user`: a Slack user id, since people off
+    the roster have a Home too). It draws the current state, so the refreshes queued for one
+    person while one waits collapse into it."""
+
+    kind: Literal["home_refresh"] = "home_refresh"
+    user: str
+
+    @property
+    def lane(self) -> Lane:
+        return Lane.UPDATE
+
+    @property
+    def coalesce_id(self) -> str | None:
+        return f"home:{self.user}"
 
 
 Notice = Annotated[
@@ -312,7 +347,9 @@ Notice = Annotated[
     | IncidentMail
     | Mail
     | OpenRca
-    | Ephemeral,
+    | PresenceSync
+    | Ephemeral
+    | HomeRefresh,
     Field(discriminator="kind"),
 ]
 

@@ -46,7 +46,7 @@ def horizon(
     return start, week_bounds(cfg, week + weeks)[0]
 
 
-def _reason(seg: Segment, member: str, overrides: Sequence[Override]) -> str:
+def reason_for(seg: Segment, member: str, overrides: Sequence[Override]) -> str:
     partners = [
         f"swap #{o.id} with {o.b if o.a == member else o.a}"
         for o in sorted(overrides, key=lambda o: o.id)
@@ -81,7 +81,7 @@ def shifts(
         role = "Primary" if seg.primary == member else "Backup" if seg.backup == member else None
         if role is None:
             continue
-        reason = _reason(seg, member, overrides)
+        reason = reason_for(seg, member, overrides)
         last = out[-1] if out else None
         if last and last.end == seg.start and last.role == role and last.reason == reason:
             out[-1] = last.model_copy(update={"end": seg.end})

@@ -20,6 +20,7 @@ from bot.domain import incident_log
 from bot.domain.alerts import Alert, default_severity, paging_mode, within_slo
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.emails import wants_email
+from bot.domain.home import incident_refreshes
 from bot.domain.incident import Incident, Mode, Severity, TransitionError
 from bot.domain.notices import IncidentChecklist, IncidentMail, Notice, OpenRca
 from bot.domain.rca import needs_rca
@@ -134,6 +135,8 @@ class PagingService:
         )
         if self.email and wants_email(inc, self.config):
             notices.append(IncidentMail(incident=inc.id, event="opened"))
+        # The Home tabs of those it pages list it (a joining alert changes nobody's).
+        notices += incident_refreshes(self.config, None, inc, notices)
         created, incident_id = await self.store.open_or_join(
             inc,
             notices,
@@ -204,6 +207,7 @@ class PagingService:
             events = incident_log.changes(stored.incident, after, now, forced_by)
             if after.resolved_at and not stored.incident.resolved_at:
                 notices = [*notices, *self._on_resolve(after)]
+            notices = [*notices, *incident_refreshes(self.config, stored.incident, after, notices)]
             if await self.store.commit(stored, after, notices, now, events):
                 self.wake()
                 if after.acked_at and not stored.incident.acked_at:

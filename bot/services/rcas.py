@@ -20,6 +20,7 @@ from bot.config.models import TeamConfig
 from bot.domain.business_days import add_business_days, business_days_between, is_business_day
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.emails import rca_posted_email
+from bot.domain.home import home_refreshes
 from bot.domain.incident import Incident
 from bot.domain.notices import ChannelPost, Mail, MemberDM, Notice, ThreadReply
 from bot.domain.rca import (
@@ -233,7 +234,8 @@ class RcaService:
             f"{self._how(rca)}"
         )
         dm = MemberDM(member=rca.owner, about=rca.incident_id, text=text)
-        stored, _ = await self.store.open(rca, [dm], self.clock.now())
+        home = home_refreshes(self.config, [rca.owner])
+        stored, _ = await self.store.open(rca, [dm, *home], self.clock.now())
         return stored
 
     async def open_rcas(self) -> list[Rca]:
@@ -299,7 +301,7 @@ class RcaService:
                     "it is no longer yours to write."
                 )
                 out.append(MemberDM(member=before.owner, about=iid, text=text))
-            return out
+            return [*out, *home_refreshes(self.config, [owner, before.owner])]
 
         return await self.store.assign(iid, owner, self.clock.now(), notices)
 
@@ -373,7 +375,9 @@ class RcaService:
                     to=self.mail_to,
                 )
                 out.append(Mail(to=mail.to, subject=mail.subject, body=mail.body))
-            return out
+            # The owner's Home drops the RCA; each item's owner's lists the item.
+            owners = [posted.owner, *(i.owner for i in posted.action_items)]
+            return [*out, *home_refreshes(self.config, owners)]
 
         return await self.store.post(iid, actor, now, write, notices)
 
@@ -384,8 +388,9 @@ class RcaService:
         is messaged: `/rca actions` shows it. Raises RcaError."""
         iid, n = parse_incident_id(incident_id), parse_action_id(action_id)
         actor = self._member(actor, "You")
+        home = home_refreshes(self.config, [actor])  # the item leaves their Home tab
         return await self.store.complete_action(
-            iid, n, actor, self.clock.now(), lambda _rca, _item: []
+            iid, n, actor, self.clock.now(), lambda _rca, _item: home
         )
 
     # --- reminders -----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from bot.domain.notices import ChannelPost, Notice, ThreadReply
 from bot.domain.runs import RunReport, local_at, quality_breach
 from bot.domain.schedule import BeforeRotation
 from bot.domain.timefmt import when
+from bot.metrics import Metrics
 from bot.services.paging import PagingService
 from bot.store.runs import KEEP, NOTHING, PENDING, RunStore
 from bot.store.runs import when as filed_at
@@ -81,6 +82,7 @@ class RunService:
         self.clock = clock
         self.zone = config.zone
         self.freshness = timedelta(minutes=config.policy.slo.freshness_max_minutes)
+        self.metrics = Metrics()
 
     # --- POST /runs -------------------------------------------------------------------------
 
@@ -208,7 +210,8 @@ class RunService:
             about=f"{pipeline.slug} {state.alert_key}",
         )
         notices: list[Notice] = [post]
-        await self.store.notice_once(pipeline.slug, state.alert_key, notices, now)
+        if await self.store.notice_once(pipeline.slug, state.alert_key, notices, now):
+            self.metrics.deadline_missed(pipeline.slug, "notice")
 
     async def _alert(self, pipeline: Pipeline, state: WatchState, now: datetime) -> None:
         alert, key = to_alert(state), state.alert_key
@@ -223,6 +226,7 @@ class RunService:
             await self.store.release_alert(pipeline.slug, key)
             raise
         await self.store.alert_raised(pipeline.slug, key, outcome.incident_id)
+        self.metrics.deadline_missed(pipeline.slug, "alert")
 
     async def _close(
         self, pipeline: Pipeline, key: str, state: WatchState, now: datetime

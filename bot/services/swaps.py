@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.config.models import TeamConfig
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.home import home_refreshes
 from bot.domain.notices import (
     ConflictReminder,
     HolidayNote,
@@ -73,6 +74,11 @@ class SwapService:
         # Set once paging exists (it reads this service's swaps, so it is built after it).
         self.on_schedule_change: ScheduleChanged | None = None
 
+    def _decided(self, before: Swap, after: Swap) -> list[Notice]:
+        """decision_notices, and both people's Home tabs, which listed it while pending."""
+        people = [after.counterpart, after.requester]
+        return [*decision_notices(before, after), *home_refreshes(self.config, people)]
+
     async def request(
         self,
         requester: str,
@@ -104,6 +110,8 @@ class SwapService:
         validate_request(self.config, self.calendar, draft, now, approved, role)
         swap = draft.model_copy(update={"id": await self.store.next_id()})
         notices: list[Notice] = [SwapRequestDM(swap=swap.id)]
+        # Both Home tabs list a pending request: the one asked, with its buttons.
+        notices += home_refreshes(self.config, [counterpart, requester])
         if confirm_by_dm:
             notices.insert(0, SwapRequestedDM(swap=swap.id))
         return await self.store.create(swap, notices)
@@ -133,7 +141,7 @@ class SwapService:
                     f"Swap #{swap.id} can no longer be answered: its window has started.", swap
                 )
 
-        return await self.store.transition(swap_id, to, actor, now, check, decision_notices)
+        return await self.store.transition(swap_id, to, actor, now, check, self._decided)
 
     async def cancel(self, swap_id: int, actor: str) -> tuple[Swap, bool]:
         """The cancelled swap, and whether it had been approved (then the team is told)."""
@@ -156,7 +164,7 @@ class SwapService:
                 )
 
         done = await self.store.transition(
-            swap_id, SwapStatus.CANCELLED, actor, now, check, decision_notices
+            swap_id, SwapStatus.CANCELLED, actor, now, check, self._decided
         )
         # The last check ran inside the transaction that succeeded.
         was_approved = seen[-1] is SwapStatus.APPROVED
@@ -185,7 +193,7 @@ class SwapService:
             try:
                 out.append(
                     await self.store.transition(
-                        swap.id, SwapStatus.EXPIRED, "bot", now, check, decision_notices
+                        swap.id, SwapStatus.EXPIRED, "bot", now, check, self._decided
                     )
                 )
             except SwapError:

@@ -26,9 +26,12 @@ from bot.domain.notices import PageDM, ThreadReply
 from bot.mail import MailError
 from bot.metrics import Metrics
 from bot.services.checklists import ChecklistService
+from bot.services.home import HomeService
 from bot.services.notice_tasks import NoticeTasks
 from bot.services.paging import PagingService
+from bot.services.presence import PresenceService
 from bot.services.swaps import SwapService
+from bot.slack.presence import PresenceSender
 from bot.slack.senders import NotReady, Senders, posts_for
 from bot.slack.slackout import Pacing, SlackOut, Wait
 from bot.store.outbox import Claimed, Outbox
@@ -83,6 +86,8 @@ class DeliveryPool:
         poll_seconds: float = 1.0,
         tasks: NoticeTasks | None = None,
         metrics: Metrics | None = None,
+        presence: PresenceService | None = None,
+        home: HomeService | None = None,
     ) -> None:
         self.outbox = outbox
         self.metrics = metrics if metrics is not None else Metrics()
@@ -92,6 +97,9 @@ class DeliveryPool:
         self.poll_seconds = poll_seconds
         out = SlackOut(client, outbox.redis, outbox, clock, pacing)
         self.senders = Senders(config, out, paging, checklists, swaps, tasks)
+        if presence is not None:
+            self.senders.presence = PresenceSender(client, presence)
+        self.senders.home = home
         self.held: dict[str, Claimed] = {}
         # Posts being made in this process, by what they post (see posts_for): a notice that
         # needs one (a thread reply needs its page) waits for it here rather than retrying.

@@ -23,6 +23,7 @@ from bot.domain.notices import (
     Ephemeral,
     HandoverPost,
     HolidayNote,
+    HomeRefresh,
     IncidentChecklist,
     IncidentMail,
     Mail,
@@ -32,6 +33,7 @@ from bot.domain.notices import (
     PageDM,
     PagePost,
     PageUpdate,
+    PresenceSync,
     SuppressionEnded,
     SuppressionStarted,
     SwapAnnouncement,
@@ -43,6 +45,7 @@ from bot.domain.notices import (
 )
 from bot.domain.swaps import SwapStatus
 from bot.services.checklists import ChecklistService
+from bot.services.home import HomeService
 from bot.services.notice_tasks import NoticeTasks
 from bot.services.paging import PagingService
 from bot.services.swaps import SwapService
@@ -60,6 +63,8 @@ from bot.slack.blocks.swaps import (
     request_dm,
     requested_reply,
 )
+from bot.slack.home_sender import publish_home
+from bot.slack.presence import PresenceSender
 from bot.slack.slackout import SlackOut
 from bot.store.handover import read_digest
 from bot.store.incidents import Stored
@@ -108,6 +113,10 @@ class Senders:
     swaps: SwapService
     # Notices that are not Slack messages (emails, opening an RCA); None in a bot without.
     tasks: NoticeTasks | None = None
+    # Keeps the on-call user groups and topic equal to the schedule; None in a bot without.
+    presence: PresenceSender | None = None
+    # Draws App Home tabs (HomeRefresh); None in a bot without.
+    home: HomeService | None = None
 
     async def send(self, notice: Notice, folded: list[PageDM]) -> None:
         now = self.out.now()
@@ -184,11 +193,21 @@ class Senders:
                     await self.out.post_once(
                         notice.id, notice.channel, text=reply.text, blocks=reply.blocks
                     )
+            case PresenceSync():
+                if self.presence is None:
+                    log.warning("presence sync %s dropped: no presence sender", notice.id)
+                    return
+                await self.presence.sync(notice)
             case IncidentMail() | Mail() | OpenRca():
                 if self.tasks is None:
                     log.warning("%s %s dropped: no task runner", notice.kind, notice.id)
                     return
                 await self.tasks.run(notice)
+            case HomeRefresh():
+                if self.home is None:
+                    log.warning("home refresh %s dropped: no home service", notice.id)
+                    return
+                await publish_home(self.out, self.home, self.config, notice.user)
             case _:
                 assert_never(notice)
 

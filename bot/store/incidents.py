@@ -193,6 +193,16 @@ class IncidentStore:
         ids = [str(i) for i in await self.redis.smembers(keys.INCIDENTS_OPEN)]
         return sorted(ids, key=lambda i: int(i.split("-")[1]))
 
+    async def open_incidents(self) -> list[Incident]:
+        """Every open incident, read in one round trip (`get` takes one each): the Home tab
+        reads them all while an alert storm may hold hundreds open."""
+        ids = await self.open_ids()
+        pipe = self.redis.pipeline(transaction=False)
+        for incident_id in ids:
+            pipe.hget(keys.incident(incident_id), "data")
+        rows = [Incident.model_validate_json(str(d)) for d in await pipe.execute() if d]
+        return [inc for inc in rows if inc.open]
+
     async def record_quiet_alert(self, alert: dict[str, Any]) -> None:
         pipe = self.redis.pipeline(transaction=True)
         pipe.lpush(keys.ALERTS_RECORDED, json.dumps(alert))

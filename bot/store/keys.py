@@ -220,3 +220,14 @@ def pace_block(destination: str) -> str:
 
 
 DM_CHANNELS = PREFIX + "slack:dm-channels"  # hash: Slack user id → DM channel id
+
+# Presence (issue #11): the groups, the topic and the shift notices follow the schedule.
+# String: the on-call stretch last queued for syncing ("primary|backup|until epoch"); a
+# different value at the next look means Slack is owed a sync (scripts.ENQUEUE_IF_CHANGED).
+PRESENCE_STATE = PREFIX + "presence:state"
+
+
+def shift_notice(key: str) -> str:
+    """String with a TTL: claimed when one shift notice ("PR:Primary:<start>:ahead") is
+    queued, so each goes once across replicas."""
+    return f"{PREFIX}presence:shift:{key}"

@@ -69,6 +69,7 @@ class Outbox:
         self.passed_over = 0
         self._enqueue = redis.register_script(scripts.ENQUEUE)
         self._enqueue_once = redis.register_script(scripts.ENQUEUE_ONCE)
+        self._enqueue_if_changed = redis.register_script(scripts.ENQUEUE_IF_CHANGED)
         self._claim = redis.register_script(scripts.CLAIM_NOTICES)
         self._claim_fold = redis.register_script(scripts.CLAIM_FOLD)
         self._gather_fold = redis.register_script(scripts.GATHER_FOLD)
@@ -106,6 +107,15 @@ class Outbox:
                 keys.OUTBOX_PREFIX,
                 *self.enqueue_args(notices, now),
             ],
+        )
+        return bool(int(done))
+
+    async def enqueue_if_changed(
+        self, state_key: str, state: str, notices: Sequence[Notice], now: datetime
+    ) -> bool:
+        """Queue notices unless `state_key` already holds `state`; then it does."""
+        done = await self._enqueue_if_changed(
+            keys=[state_key], args=[state, keys.OUTBOX_PREFIX, *self.enqueue_args(notices, now)]
         )
         return bool(int(done))
 

@@ -50,6 +50,19 @@ return 1
 """
 )
 
+# Queue notices when a state differs from the one last queued for, and record it, in one
+# step: replicas that see the same change queue it once.
+# KEYS: state. ARGV: new state, outbox prefix, envelopes, now, payload TTL.
+ENQUEUE_IF_CHANGED = (
+    ENQUEUE_FN
+    + """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+enqueue(ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+return 1
+"""
+)
+
 # Open an incident, or join the open one with the same dedupe key.
 # KEYS: dedupe, open set, due zset, seq
 # ARGV: data template (holds PLACEHOLDER where the id goes), due score or "", envelopes for a

@@ -131,6 +131,10 @@ async def test_redis_down_commands_answer_a_clear_error_fast(
     assert body["response_type"] == "ephemeral"
     assert "state store (Redis) is not answering" in body["text"]
     assert body["text"].endswith(STORE_DOWN)
+    # Counted for /metrics (its scrape-time gauges are left out while Redis is down).
+    metrics = (await no_redis.get("/metrics")).text
+    assert 'oncall_redis_errors_total{where="request"} 1.0' in metrics
+    assert "oncall_redis_up 0.0" in metrics
 
 
 async def test_redis_down_healthz_is_503_and_alerts_503(no_redis: Harness) -> None:

@@ -100,6 +100,9 @@ async def test_a_missing_delivery_notices_then_pages_and_a_late_run_closes_it(
     assert "Page INC-1 · SEV2 · Growth — Aggregate" in str(post.args["text"])
     assert [who for who, _ in dms(harness)] == ["PR"]  # the Primary, once
     assert len(_notices(harness.slack)) == 1
+    metrics = (await harness.get("/metrics")).text
+    assert 'oncall_deadline_misses_total{pipeline="growth-agg",stage="notice"} 1.0' in metrics
+    assert 'oncall_deadline_misses_total{pipeline="growth-agg",stage="alert"} 1.0' in metrics
     assert harness.deps is not None
     stored = await harness.deps.paging.stored("INC-1")
     assert stored is not None and stored.incident.status is Status.TRIGGERED

@@ -18,7 +18,7 @@ from bot.clock import FakeClock
 from bot.config import TeamConfig
 from bot.domain import incident as sm
 from bot.domain.calendar import HolidayCalendar
-from bot.domain.notices import ChannelPost, MemberDM, Notice, ThreadReply
+from bot.domain.notices import ChannelPost, HomeRefresh, MemberDM, Notice, ThreadReply
 from bot.domain.rca import RcaStatus
 from bot.services.rcas import NewAction, RcaError, RcaService
 from bot.store import keys
@@ -216,7 +216,12 @@ async def test_submit_closes_it_and_queues_its_messages(
     keep = ist("2025-11-07 23:59:59.999999") - clock.now() + config.policy.retention
     assert abs(ttl - keep.total_seconds()) < 5
 
-    thread, summary, dm = await _queued(store_redis, clock)
+    thread, summary, dm, *homes = await _queued(store_redis, clock)
+    # The owner's Home tab drops the RCA; each item owner's lists their items.
+    assert sorted(h.user for h in homes if isinstance(h, HomeRefresh)) == [
+        "U0PRRAO002",
+        "U0SKAPOOR4",
+    ]
     assert isinstance(thread, ThreadReply) and thread.incident == "INC-7"
     assert thread.text.startswith("*RCA INC-7: profit aggregate late*")
     assert "☐ *A1* Alert on warehouse failover — PR, due 2025-10-31" in thread.text
@@ -350,7 +355,9 @@ async def test_action_items_are_reminded_once_and_done_by_their_owner(
     rca, item = await second.complete_action("inc-7", "a1", "PR")
     assert (item.done_by, item.done_at) == ("PR", clock.now())
     assert rca.action_items[0] == item
-    assert await _queued(a, clock) == []
+    # Nobody is messaged; only the owner's Home tab is redrawn without it.
+    [home] = await _queued(a, clock)
+    assert isinstance(home, HomeRefresh) and home.user == "U0PRRAO002"
     with pytest.raises(RcaError, match="A1 of INC-7 was done already by PR"):
         await first.complete_action("INC-7", 1, "PR")
     with pytest.raises(RcaError, match="has no action item A9"):

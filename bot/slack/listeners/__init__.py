@@ -14,6 +14,7 @@ from bot.slack.listeners.commands import oncall, page, pto, rca, runbook, suppre
 from bot.slack.listeners.commands.incidents import incidents
 from bot.slack.listeners.commands.runs import runs
 from bot.slack.listeners.common import register_common
+from bot.slack.listeners.events import home as home_events
 from bot.slack.listeners.views import rca as rca_views
 from bot.slack.listeners.views import status as status_views
 from bot.slack.listeners.views import swap as swap_views
@@ -42,3 +43,4 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     swap_views.register(app, deps)
     rca.register(app, deps)
     rca_views.register(app, deps)
+    home_events.register(app, deps)

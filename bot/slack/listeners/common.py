@@ -14,7 +14,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.config.models import Member
 from bot.deps import Deps
-from bot.domain.notices import Ephemeral
+from bot.domain.notices import Ephemeral, HomeRefresh, MemberDM, Notice
 from bot.slack import ids
 from bot.slack.blocks.common import Reply, error_reply
 
@@ -66,6 +66,7 @@ def register_common(app: AsyncApp, deps: Deps) -> None:
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         """Any listener failure: a specific ephemeral answer, never a crash or a spinner."""
         if isinstance(error, RedisError):
+            deps.metrics.redis_error("request")
             log.warning("Redis unavailable while handling %s: %s", _what(body), error)
             message = STORE_DOWN
         else:
@@ -101,4 +102,25 @@ async def tell(deps: Deps, response_url: str, reply: Reply) -> None:
     """Answer the person who clicked, only them, through the outbox."""
     notice = Ephemeral(response_url=response_url, text=reply.text, blocks=reply.blocks)
     await deps.outbox.enqueue([notice], deps.clock.now())
+    deps.waker.wake()
+
+
+async def answer_click(
+    deps: Deps, body: dict[str, Any], context: AsyncBoltContext, reply: Reply
+) -> None:
+    """`tell`, for a button that may sit on the App Home tab, where Slack gives no response
+    URL: the answer goes by DM (roster members only have one), and the tab is redrawn so
+    that the stale button that caused it goes away."""
+    url = body.get("response_url")
+    if url:
+        await tell(deps, str(url), reply)
+        return
+    notices: list[Notice] = []
+    member = member_of(context)
+    if member is not None:
+        notices.append(MemberDM(member=member.initials, about="home tab", text=reply.text))
+    user = context.get("user_id")
+    if user:
+        notices.append(HomeRefresh(user=str(user)))
+    await deps.outbox.enqueue(notices, deps.clock.now())
     deps.waker.wake()

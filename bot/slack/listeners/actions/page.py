@@ -17,7 +17,7 @@ from bot.slack import ids
 from bot.slack.blocks.common import error_reply
 from bot.slack.blocks.page import already_escalated, fill
 from bot.slack.blocks.status import status_modal
-from bot.slack.listeners.common import member_of, tell
+from bot.slack.listeners.common import answer_click, member_of, tell
 
 # (service, incident id, who, now) → the incident after the transition
 Verb = Callable[[PagingService, str, str, datetime], Awaitable[Incident]]
@@ -35,12 +35,12 @@ def _listener(deps: Deps, name: str, verb: Verb) -> Listener:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         cfg = deps.config
-        url = str(body.get("response_url", ""))
         member = member_of(context)
         if member is None:
             roster = ", ".join(m.initials for m in cfg.members)
             message = f"Only members of the on-call roster ({roster}) can {name} a page."
-            await tell(deps, url, error_reply(message))
+            # ACK also sits on the App Home tab, which has no response URL.
+            await answer_click(deps, body, context, error_reply(message))
         else:
             incident_id, _, seen = str(action.get("value", "")).partition("@")
             now = deps.clock.now()
@@ -50,9 +50,11 @@ def _listener(deps: Deps, name: str, verb: Verb) -> Listener:
                 else:
                     await verb(deps.paging, incident_id, member.initials, now)
             except AlreadyEscalated as exc:
-                await tell(deps, url, error_reply(fill(cfg, already_escalated(cfg, exc.incident))))
+                reply = error_reply(fill(cfg, already_escalated(cfg, exc.incident)))
+                await answer_click(deps, body, context, reply)
             except TransitionError as exc:
-                await tell(deps, url, error_reply(fill(cfg, f"Nothing changed: {exc}.")))
+                reply = error_reply(fill(cfg, f"Nothing changed: {exc}."))
+                await answer_click(deps, body, context, reply)
         await ack()
 
     return page_button

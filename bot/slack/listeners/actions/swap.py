@@ -13,15 +13,15 @@ from bot.deps import Deps
 from bot.domain.swaps import TransitionRefused, Window, fields_from_window
 from bot.slack import ids
 from bot.slack.blocks.swaps import refusal, swap_modal
-from bot.slack.listeners.common import actor_name, member_of, tell
+from bot.slack.listeners.common import actor_name, answer_click, member_of
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     async def decide(body: dict[str, Any], context: AsyncBoltContext, approve: bool) -> None:
         value = str(body["actions"][0].get("value", ""))
-        url = str(body.get("response_url", ""))
+        # The same buttons sit in the request DM and on the App Home tab (no response URL).
         if not value.isdecimal():
-            await tell(deps, url, refusal("That button does not name a swap."))
+            await answer_click(deps, body, context, refusal("That button does not name a swap."))
             return
         swap_id, actor = int(value), actor_name(context)
         try:
@@ -30,7 +30,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             else:
                 await deps.swaps.decline(swap_id, actor)
         except TransitionRefused as exc:
-            await tell(deps, url, refusal(str(exc)))
+            await answer_click(deps, body, context, refusal(str(exc)))
             return
         deps.waker.wake()
 

@@ -1,0 +1,1 @@
+"""Listeners for Events API events."""
