@@ -56,6 +56,9 @@ CHECKLIST_SEQ = f"{PREFIX}checklist:seq"
 SWAP_NEXT_ID = PREFIX + "swap:next-id"
 SWAPS_PENDING = PREFIX + "swaps:pending"  # zset: id → start of its first window
 SWAPS_APPROVED = PREFIX + "swaps:approved"  # zset: id → end of its last window
+# INCR'd in the same transaction as every change of SWAPS_APPROVED: a replica keeps the
+# approved swaps in memory and re-reads them only when this moved (bot/store/swaps.py).
+SWAPS_VERSION = PREFIX + "swaps:version"
 SWAPS_ALL = PREFIX + "swaps:all"  # zset: id → created at (for export)
 SWAPS_AUDIT = PREFIX + "swaps:audit"  # stream: append-only log of every transition
 PTO_NEXT_ID = PREFIX + "pto:next-id"
@@ -231,3 +234,9 @@ def shift_notice(key: str) -> str:
     """String with a TTL: claimed when one shift notice ("PR:Primary:<start>:ahead") is
     queued, so each goes once across replicas."""
     return f"{PREFIX}presence:shift:{key}"
+
+
+def runbook_copy(digest: str) -> str:
+    """String (Runbook JSON) with a TTL: one version of a runbook, by content hash, named by
+    the checklist records that use it (bot/store/checklists.py)."""
+    return f"{PREFIX}runbook:{digest}"

@@ -48,6 +48,10 @@ class SwapStore:
     def __init__(self, redis: Redis, outbox: Outbox) -> None:
         self.redis = redis
         self.outbox = outbox
+        # Every approved swap as of a version of SWAPS_VERSION. Every answer about who is on
+        # call reads them (`/oncall now`, each page), and they change a few times a week:
+        # one GET of the version replaces reading every swap on every request (issue #14).
+        self._approved: tuple[str, list[Swap]] | None = None
 
     async def next_id(self) -> int:
         return int(await self.redis.incr(keys.SWAP_NEXT_ID))
@@ -82,8 +86,20 @@ class SwapStore:
 
     async def approved_after(self, start: datetime) -> list[Swap]:
         """Approved swaps whose last window ends after `start`."""
-        ids = await self.redis.zrangebyscore(keys.SWAPS_APPROVED, f"({_epoch(start)}", "+inf")
-        return await self._many(_strs(ids))
+        after = _epoch(start)
+        return [s for s in await self._all_approved() if _epoch(s.last_end) > after]
+
+    async def _all_approved(self) -> list[Swap]:
+        # The version is read before the swaps, so what is cached is never older than the
+        # version it is filed under; a change in between only costs one more read later.
+        version = str(await self.redis.get(keys.SWAPS_VERSION) or "0")
+        cached = self._approved
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        swaps = await self._many(_strs(await self.redis.zrange(keys.SWAPS_APPROVED, 0, -1)))
+        swaps.sort(key=lambda s: s.id)
+        self._approved = (version, swaps)
+        return swaps
 
     async def approved_between(self, start: datetime, end: datetime) -> list[Swap]:
         return [s for s in await self.approved_after(start) if s.first_start < end]
@@ -139,6 +155,7 @@ class SwapStore:
                         pipe.zadd(keys.SWAPS_APPROVED, {str(swap_id): _epoch(swap.last_end)})
                     else:
                         pipe.zrem(keys.SWAPS_APPROVED, str(swap_id))
+                    pipe.incr(keys.SWAPS_VERSION)
                     self._audit(pipe, to.value, done, actor, now)
                     await self.outbox.enqueue(notices(swap, done), now, pipe=pipe)
                     await pipe.execute()
@@ -179,6 +196,7 @@ class SwapStore:
                     pipe.zrem(keys.SWAPS_ALL, str(s.id))
                     pipe.zrem(keys.SWAPS_APPROVED, str(s.id))
                     pipe.zrem(keys.SWAPS_PENDING, str(s.id))
+                pipe.incr(keys.SWAPS_VERSION)
                 await pipe.execute()
         await self.redis.zremrangebyscore(keys.PTO, "-inf", cutoff)
 

@@ -44,6 +44,29 @@ async def test_save_and_get_round_trip(store_redis: Redis) -> None:
     assert await store.get("nope") is None
 
 
+async def test_records_name_their_runbook_by_hash_and_keep_one_copy_per_version(
+    store_redis: Redis,
+) -> None:
+    store = ChecklistStore(store_redis, TTL, Outbox(store_redis))
+    await store.save(_run("cl1"))
+    await store.save(apply_change(_run("cl2"), _tick(1), "UA", T0))
+    record = str(await store_redis.get(keys.checklist("cl1")))
+    assert GROWTH.steps[0].text not in record and len(record) < 300
+    copies = [k async for k in store_redis.scan_iter(keys.runbook_copy("*"))]
+    assert len(copies) == 1  # two runs of one runbook version share its copy
+    # The runbook is edited (and the bot restarted): new runs use the new version, while
+    # the open run still renders the steps people were ticking.
+    edited = GROWTH.model_copy(update={"steps": GROWTH.steps[:2]})
+    await store.save(_run("cl3").model_copy(update={"runbook": edited}))
+    fresh = ChecklistStore(store_redis, TTL, Outbox(store_redis))  # no in-process copies
+    old, new = await fresh.get("cl2"), await fresh.get("cl3")
+    assert old is not None and old.runbook == GROWTH and 1 in old.ticks
+    assert new is not None and new.runbook == edited
+    assert len([k async for k in store_redis.scan_iter(keys.runbook_copy("*"))]) == 2
+    ttl = await store_redis.ttl(copies[0])
+    assert TTL.total_seconds() - 60 < ttl <= TTL.total_seconds()
+
+
 async def test_runs_expire_after_the_retention_period(store_redis: Redis) -> None:
     await ChecklistStore(store_redis, TTL, Outbox(store_redis)).save(_run())
     ttl = await store_redis.ttl(keys.checklist("cl1"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -68,3 +69,37 @@ async def test_state_survives_a_new_client(store_redis: Redis, config: TeamConfi
     ).model_dump(exclude={"decided_at"})
     assert [p.member for p in await again.store.all_ptos()] == ["CW"]
     assert len(await again.overrides(ist("2025-09-01 09:00"), ist("2025-09-08 09:00"))) == 1
+
+
+async def test_a_replica_sees_another_ones_approval_and_cancel_at_once(
+    shared_redis: tuple[Redis, Redis], config: TeamConfig
+) -> None:
+    # Each replica keeps the approved swaps in memory, filed under the version key that
+    # every change bumps in the same transaction; a stale copy is never answered.
+    clock = FakeClock(ist("2025-08-28 10:00"))
+    cal = HolidayCalendar(config.policy.holidays)
+    one = SwapService(config, cal, SwapStore(shared_redis[0], Outbox(shared_redis[0])), clock)
+    two = SwapService(config, cal, SwapStore(shared_redis[1], Outbox(shared_redis[1])), clock)
+    week = (ist("2025-09-01 09:00"), ist("2025-09-08 09:00"))
+    assert await two.overrides(*week) == []  # cached, empty, at version 0
+    swap = await one.request(
+        "PR", "CW", Window(start=ist("2025-09-03 00:00"), end=ist("2025-09-04 00:00"))
+    )
+    assert await two.overrides(*week) == []  # a pending request changes nothing
+    await one.approve(swap.id, "CW")
+    [override] = await two.overrides(*week)
+    assert (override.a, override.b) == ("PR", "CW")
+    await two.cancel(swap.id, "PR")
+    assert await one.overrides(*week) == []
+    assert await two.overrides(*week) == []
+    # Unchanged since: answered from memory, with one GET of the version.
+    calls: list[str] = []
+    real: Any = shared_redis[1].execute_command
+
+    async def counting(*args: Any, **kw: Any) -> Any:
+        calls.append(str(args[0]))
+        return await real(*args, **kw)
+
+    shared_redis[1].execute_command = counting  # type: ignore[method-assign]
+    assert await two.overrides(*week) == []
+    assert calls == ["GET"]
