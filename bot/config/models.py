@@ -7,6 +7,7 @@ code never hard-codes a rule the team might change.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -155,13 +156,25 @@ class Rotation(Strict):
             )
         return self
 
+    # Both are read on every schedule answer (issue #14); cached by value rather than on the
+    # instance, so a model_copy(update=...) of the rotation never answers the old zone.
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.zone)
+        return _zone(self.zone)
 
     @property
     def start_at(self) -> datetime:
-        return self.start.replace(tzinfo=self.tz)
+        return _start_at(self.start, self.zone)
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _start_at(start: datetime, zone: str) -> datetime:
+    return start.replace(tzinfo=_zone(zone))
 
 
 class EscalationPolicy(Strict):
