@@ -3,7 +3,7 @@
     SLACK_BOT_TOKEN=xoxb-x SLACK_SIGNING_SECRET=s SLACK_API_URL=http://127.0.0.1:9/api/ \
         PORT=3001 .venv/bin/python bench/bare_bolt.py
 
-Served the way `oncall-bot serve` serves the bot (bot/cli.py `_serve`, bot/server.py): the
+Served the way `oncall-bot serve` serves the bot (bot/cli/serve.py `_serve`, bot/server.py): the
 same environment variables (PORT, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL,
 ONCALL_ACCESS_LOG), an AsyncApp with the same client settings and process_before_response,
 Bolt's own signature check, `POST /slack/events` through Bolt's aiohttp adapter, a
@@ -94,7 +94,7 @@ async def serve(env: dict[str, str]) -> None:
 
 
 def main() -> None:
-    # bot/cli.py's logging setup.
+    # bot/cli/__init__.py's logging setup.
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
