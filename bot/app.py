@@ -28,6 +28,10 @@ def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
         client=client or build_client(settings),
         signing_secret=settings.signing_secret,
         process_before_response=settings.process_before_response,
+        # bot/server.py checks the signature before anything parses the body (Bolt parses
+        # first); Bolt checking it again would only cost a second HMAC per request. Socket
+        # Mode requests are not signed at all.
+        request_verification_enabled=False,
     )
     register_all(app, deps)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class Deps:
     calendar: HolidayCalendar
     redis: Redis
     clock: Clock
+    # For `/oncall` answers: swaps up to settings.answer_staleness old (paging has its own).
     schedule: ScheduleService
     waker: Waker
     incidents: IncidentStore
@@ -79,6 +81,13 @@ def build_deps(
     # Approved swaps are the last word on who holds a role (see bot.domain.swaps); pages
     # use this same schedule, so they follow swaps too.
     schedule = ScheduleService(cfg, calendar, overrides=swaps.overrides, flags=swaps.flags)
+    # `/oncall` answers may use swaps up to answer_staleness old; pages (above) never do.
+    answers = ScheduleService(
+        cfg,
+        calendar,
+        overrides=functools.partial(swaps.overrides, max_age=settings.answer_staleness),
+        flags=swaps.flags,
+    )
     waker = Waker()
     incidents = IncidentStore(redis, cfg.policy.retention, outbox)
     runbooks = _runbooks(Path(settings.runbooks_dir))
@@ -119,7 +128,7 @@ def build_deps(
         calendar=calendar,
         redis=redis,
         clock=clock,
-        schedule=schedule,
+        schedule=answers,
         waker=waker,
         incidents=incidents,
         outbox=outbox,

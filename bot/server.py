@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from urllib.parse import parse_qs, parse_qsl
+from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -29,20 +30,24 @@ from bot.http_guard import (
 )
 from bot.metrics import CONTENT_TYPE, PromMetrics
 from bot.runs_http import runs_handler
+from bot.slack.listeners.common import admit
 
 log = logging.getLogger(__name__)
 HEALTH_TIMEOUT = 1.0
 
 
-def _check_slack_shape(content_type: str, text: str) -> None:
-    """After authentication: the body is a form or JSON of the shapes Slack sends."""
+def _parse_slack_body(content_type: str, text: str) -> dict[str, Any]:
+    """After authentication: the body as Bolt reads it (the form of a slash command, the
+    payload of an interaction, the JSON of an event), once it holds a shape Slack sends.
+    Parsed once here and handed to Bolt, which would otherwise parse it again."""
     if content_type == "application/json":
-        if not isinstance(parse_json(text), dict):
+        body = parse_json(text)
+        if not isinstance(body, dict):
             raise Rejected(400, "JSON body must be an object")
-        return
-    form = parse_qs(text, keep_blank_values=True)
+        return body
+    form = dict(parse_qsl(text, keep_blank_values=True))
     if "payload" in form:
-        payload = parse_json(form["payload"][0], "payload")
+        payload = parse_json(form["payload"], "payload")
         if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
             raise Rejected(400, "payload must be a JSON object with a type")
         actions = payload.get("actions")
@@ -53,8 +58,10 @@ def _check_slack_shape(content_type: str, text: str) -> None:
         for key in ("user", "view", "message", "container", "channel"):
             if key in payload and not isinstance(payload[key], dict):
                 raise Rejected(400, f"payload.{key} must be an object")
-    elif "command" not in form and "ssl_check" not in form:
+        return payload
+    if "command" not in form and "ssl_check" not in form:
         raise Rejected(400, "not a Slack command or interaction")
+    return form
 
 
 def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
@@ -69,20 +76,24 @@ def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
             # Authenticate before anything parses the body (Bolt parses before it verifies).
             verify_slack(secret, request.headers, raw, time.time())
             text = utf8(raw)
-            _check_slack_shape(request.content_type, text)
+            body = _parse_slack_body(request.content_type, text)
         except Rejected as no:
             rejections.note(request.path, no.status, no.reason, size)
             return no.response()
+        # The body parsed above, not Bolt's own parse: besides the second parse, Bolt reads
+        # any form containing the word "payload" as an interaction and finds none, so
+        # `/page growth-agg sev1 payload missing` would go unanswered (404).
         bolt_request = AsyncBoltRequest(
-            body=text,
+            body="",
             query=request.query_string,
             headers=request.headers,  # type: ignore[arg-type]
         )
-        if not bolt_request.body and "payload=" not in text:
-            # Bolt reads any form body containing the word "payload" as an interaction and
-            # finds none: `/page growth-agg sev1 payload missing` would go unanswered (404).
-            bolt_request.body = dict(parse_qsl(text, keep_blank_values=True))
-            bolt_request.context = build_async_context(AsyncBoltContext({}), bolt_request.body)
+        bolt_request.raw_body = text
+        bolt_request.body = body
+        bolt_request.context = build_async_context(AsyncBoltContext({}), body)
+        refused = admit(deps, bolt_request.context, body)
+        if refused is not None:
+            return await to_aiohttp_response(refused)
         try:
             bolt_response = await app.async_dispatch(bolt_request)
         except Exception:

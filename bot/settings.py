@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # environment setting (no alias): only code may change it.
     process_before_response: bool = True
     tick_seconds: float = Field(default=1.0, gt=0, validation_alias="ONCALL_TICK_SECONDS")
+    # How old the approved swaps behind a `/oncall` answer may be, seconds: a swap approved
+    # on another replica shows in answers at most this late (at once on the replica that
+    # approved it). Pages never use this: they check the swaps' version every time.
+    answer_staleness: float = Field(default=1.0, ge=0, validation_alias="ONCALL_ANSWER_STALENESS")
     # Concurrent Slack delivery workers per process.
     delivery_workers: int = Field(
         default=8, ge=1, le=64, validation_alias="ONCALL_DELIVERY_WORKERS"

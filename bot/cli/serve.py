@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +61,23 @@ async def check_app_token(client: Any, app_token: str) -> str | None:
     return None
 
 
+# Young-generation threshold while serving: each request allocates a few hundred objects,
+# so CPython's default (700) ran a collection every couple of requests (401 per 9,000 in
+# issue #14's profile); this many keeps them rare without letting garbage pile up.
+GC_GEN0_THRESHOLD = 20_000
+
+
+def settle_gc() -> None:
+    """After start-up, before the first request: what start-up built (config, runbooks, the
+    app, pydantic's schemas) lives as long as the process, so it is moved out of the
+    collector's sight (gc.freeze); a full collection then walks only what requests made,
+    instead of pausing ~35 ms over ~85k objects."""
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
 async def _serve(settings: Settings, embedded_store: bool) -> int:
     from aiohttp import web
 
@@ -91,6 +109,7 @@ async def _serve(settings: Settings, embedded_store: bool) -> int:
     jobs = background_jobs(deps)
     pool = delivery_pool(deps, app.client)
     await runner.setup()
+    settle_gc()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     log.info("listening on :%s (POST /slack/events, GET /healthz, GET /metrics)", settings.port)
     tasks = [asyncio.create_task(run_forever(deps, jobs, pool))]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime
+from typing import TypeVar, cast
 
 from bot.config.models import Pipeline, TeamConfig
 from bot.domain.calendar import HolidayCalendar
@@ -18,6 +19,8 @@ from bot.domain.schedule import (
     week_start,
     week_views,
 )
+
+T = TypeVar("T")
 
 OverrideSource = Callable[[datetime, datetime], Awaitable[list[Override]]]
 # Warnings to show under the weeks they fall in (e.g. on call during PTO): (when, line).
@@ -40,18 +43,59 @@ class ScheduleService:
         self.calendar = calendar
         self.overrides = overrides
         self.flags = flags
+        # The last segment resolved and the swaps it was resolved with: every `/oncall now`
+        # and page in a segment asks the same question (issue #14), and the answer changes
+        # only at the segment's edges or when the swaps do (compared on each call).
+        self._last: tuple[list[Override], Segment] | None = None
+        # The last rotation week asked about: (its start, its end, the next week's end).
+        self._window: tuple[datetime, datetime, datetime] | None = None
+        # Ladders of that segment by pipeline, and answers drawn from it (per_segment);
+        # dropped with it.
+        self._ladders: dict[str | None, list[Rung]] = {}
+        self._drawn: dict[Hashable, object] = {}
 
     async def _around(self, at: datetime) -> list[Override]:
-        week, _ = week_start(self.config, at)
-        start, _ = week_bounds(self.config, week)
-        return await self.overrides(start, week_bounds(self.config, week + 1)[1])
+        """The swaps that can touch `at`'s rotation week: those overlapping it or the next."""
+        window = self._window
+        if window is None or not window[0] <= at < window[1]:
+            week, start = week_start(self.config, at)
+            window = (
+                start,
+                week_bounds(self.config, week)[1],
+                week_bounds(self.config, week + 1)[1],
+            )
+            self._window = window
+        return await self.overrides(window[0], window[2])
 
     async def resolve(self, at: datetime) -> Segment:
-        return resolve(self.config, self.calendar, at, await self._around(at))
+        overrides = await self._around(at)
+        last = self._last
+        if last is not None and last[1].start <= at < last[1].end and last[0] == overrides:
+            return last[1]
+        seg = resolve(self.config, self.calendar, at, overrides)
+        self._last = (overrides, seg)
+        self._ladders, self._drawn = {}, {}
+        return seg
 
     async def ladder(self, at: datetime, pipeline: Pipeline | None) -> tuple[Segment, list[Rung]]:
         seg = await self.resolve(at)
-        return seg, ladder(self.config, seg, pipeline)
+        key = pipeline.slug if pipeline else None
+        rungs = self._ladders.get(key)
+        if rungs is None or self._last is None or self._last[1] is not seg:
+            rungs = ladder(self.config, seg, pipeline)
+            if self._last is not None and self._last[1] is seg:
+                self._ladders[key] = rungs
+        # A copy: callers may extend their ladder without touching the cached one.
+        return seg, list(rungs)
+
+    def per_segment(self, seg: Segment, key: Hashable, draw: Callable[[], T]) -> T:
+        """`draw()`, remembered while `seg` is the segment last resolved: an answer that
+        depends only on the segment (and `key`) is drawn once per segment, not per request."""
+        if self._last is None or self._last[1] is not seg:
+            return draw()
+        if key not in self._drawn:
+            self._drawn[key] = draw()
+        return cast(T, self._drawn[key])
 
     async def weeks(self, at: datetime, count: int) -> list[WeekView]:
         """`count` rotation weeks starting with the one containing `at`; raises

@@ -200,9 +200,12 @@ class SwapService:
                 continue
         return out
 
-    async def overrides(self, start: datetime, end: datetime) -> list[Override]:
-        """The OverrideSource for ScheduleService."""
-        return [o for s in await self.store.approved_between(start, end) for o in overrides(s)]
+    async def overrides(
+        self, start: datetime, end: datetime, max_age: float = 0.0
+    ) -> list[Override]:
+        """The OverrideSource for ScheduleService (`max_age`: see SwapStore.approved_after)."""
+        approved = await self.store.approved_between(start, end, max_age)
+        return [o for s in approved for o in overrides(s)]
 
     async def segments_of(self, swap: Swap) -> list[Segment]:
         """The stretches of schedule that `swap` changes, for its announcement."""

@@ -9,6 +9,7 @@ stays in bot.domain.swaps, so the store and the validator cannot disagree.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +53,9 @@ class SwapStore:
         # call reads them (`/oncall now`, each page), and they change a few times a week:
         # one GET of the version replaces reading every swap on every request (issue #14).
         self._approved: tuple[str, list[Swap]] | None = None
+        # When the version was last checked (monotonic seconds), for answers that accept a
+        # copy that old (`max_age`); pages never do.
+        self._checked_at = 0.0
 
     async def next_id(self) -> int:
         return int(await self.redis.incr(keys.SWAP_NEXT_ID))
@@ -84,16 +88,21 @@ class SwapStore:
         ids = await self.redis.zrangebyscore(keys.SWAPS_PENDING, "-inf", _epoch(now))
         return await self._many(_strs(ids))
 
-    async def approved_after(self, start: datetime) -> list[Swap]:
-        """Approved swaps whose last window ends after `start`."""
+    async def approved_after(self, start: datetime, max_age: float = 0.0) -> list[Swap]:
+        """Approved swaps whose last window ends after `start`; with `max_age`, possibly as
+        they were up to that many seconds ago (no Redis call at all then)."""
         after = _epoch(start)
-        return [s for s in await self._all_approved() if _epoch(s.last_end) > after]
+        return [s for s in await self._all_approved(max_age) if _epoch(s.last_end) > after]
 
-    async def _all_approved(self) -> list[Swap]:
+    async def _all_approved(self, max_age: float = 0.0) -> list[Swap]:
+        cached = self._approved
+        # The one Redis GET below is a fifth of the CPU of `/oncall now` (bench/README.md).
+        if cached is not None and max_age > 0 and time.monotonic() - self._checked_at < max_age:
+            return cached[1]
+        self._checked_at = time.monotonic()
         # The version is read before the swaps, so what is cached is never older than the
         # version it is filed under; a change in between only costs one more read later.
         version = str(await self.redis.get(keys.SWAPS_VERSION) or "0")
-        cached = self._approved
         if cached is not None and cached[0] == version:
             return cached[1]
         swaps = await self._many(_strs(await self.redis.zrange(keys.SWAPS_APPROVED, 0, -1)))
@@ -101,8 +110,10 @@ class SwapStore:
         self._approved = (version, swaps)
         return swaps
 
-    async def approved_between(self, start: datetime, end: datetime) -> list[Swap]:
-        return [s for s in await self.approved_after(start) if s.first_start < end]
+    async def approved_between(
+        self, start: datetime, end: datetime, max_age: float = 0.0
+    ) -> list[Swap]:
+        return [s for s in await self.approved_after(start, max_age) if s.first_start < end]
 
     async def everything(self) -> list[Swap]:
         return await self._many(_strs(await self.redis.zrange(keys.SWAPS_ALL, 0, -1)))
@@ -159,6 +170,7 @@ class SwapStore:
                     self._audit(pipe, to.value, done, actor, now)
                     await self.outbox.enqueue(notices(swap, done), now, pipe=pipe)
                     await pipe.execute()
+                    self._approved = None  # this replica's own answers see it at once
                     return done
                 except WatchError:
                     continue

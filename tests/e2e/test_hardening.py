@@ -108,6 +108,20 @@ async def test_signed_but_malformed_requests_get_400_with_the_reason(
     assert "Traceback" not in caplog.text
 
 
+async def test_command_text_over_the_limit_is_refused_before_any_listener(
+    harness: Harness,
+) -> None:
+    resp = await harness.command("/page", "growth-agg sev1 " + "x" * 1200, IDS["AM"])
+    assert resp.status == 200
+    body = resp.json
+    assert body["response_type"] == "ephemeral"
+    assert "That `/page` text is 1,216 characters long; commands take at most 1,000." in (
+        body["text"]
+    )
+    assert body["text"].count("x") < 10  # the text is not echoed back
+    assert harness.deps is not None and await harness.deps.paging.open_incidents() == []
+
+
 async def test_a_body_over_the_limit_is_413(harness: Harness) -> None:
     body = b"command=/oncall&text=" + b"x" * (1024 * 1024 + 10)
     status, _ = await _raw(harness, "/slack/events", body, _signed(body))

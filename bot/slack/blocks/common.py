@@ -22,7 +22,9 @@ class Reply(BaseModel):
     response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
 
     def body(self) -> dict[str, Any]:
-        return self.model_dump()
+        # Not model_dump(): its deep copy of the blocks was a visible share of answering
+        # `/oncall now` (issue #14), and nothing downstream changes a body it is given.
+        return {"text": self.text, "blocks": self.blocks, "response_type": self.response_type}
 
 
 def section(text: str, block_id: str | None = None) -> Block:

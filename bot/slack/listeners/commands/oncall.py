@@ -83,7 +83,12 @@ async def answer(
     try:
         if query.kind == "now":
             seg, rungs = await deps.schedule.ladder(query.at, query.pipeline)
-            return shift_reply(cfg, seg, query.at, query.asked, query.pipeline, rungs)
+            slug = query.pipeline.slug if query.pipeline else None
+            return deps.schedule.per_segment(
+                seg,
+                ("now", query.asked, slug),
+                lambda: shift_reply(cfg, seg, query.at, query.asked, query.pipeline, rungs),
+            )
         if query.kind == "week":
             weeks = await deps.schedule.weeks(query.at, 1)
             return schedule_reply(cfg, weeks, f"Rotation week {weeks[0].cycle_week}")
