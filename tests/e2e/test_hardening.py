@@ -115,8 +115,8 @@ async def test_command_text_over_the_limit_is_refused_before_any_listener(
     assert resp.status == 200
     body = resp.json
     assert body["response_type"] == "ephemeral"
-    assert "That `/page` text is 1,216 characters long; commands take at most 1,000." in (
-        body["text"]
+    assert (
+        "That `/page` text is 1,216 characters long; commands take at most 1,000." in (body["text"])
     )
     assert body["text"].count("x") < 10  # the text is not echoed back
     assert harness.deps is not None and await harness.deps.paging.open_incidents() == []
