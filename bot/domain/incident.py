@@ -98,6 +98,18 @@ class Incident(BaseModel):
         return f"{self.level}.{self.repeats}"
 
     @property
+    def urgency(self) -> float:
+        """Sort key of `/oncall incidents`, lowest first: waiting for an ACK before ACKed,
+        pages before notifications, then by severity, then the longest open. Exact in a
+        float: the rank times 1e10 plus the opening in epoch seconds (< 1e10 until 2286).
+        Incidents opened in the same second tie; Redis orders those by id as text."""
+        waiting = 0 if self.status is Status.TRIGGERED else 1
+        paging = 0 if self.mode is Mode.PAGE else 1
+        severity = list(Severity).index(self.severity)
+        rank = (waiting * 2 + paging) * 4 + severity
+        return rank * 1e10 + int(self.opened_at.timestamp())
+
+    @property
     def due(self) -> datetime | None:
         """When the escalation timer must run next: a rung or a schedule change."""
         times = [t for t in (self.next_at, self.check_at) if t is not None]

@@ -118,6 +118,12 @@ class ChecklistService:
             return None
         return f"{done}/{total} done"
 
+    async def progress_of_record(self, raw: str | bytes | None) -> str | None:
+        """`progress_text` of a record already read (`/oncall incidents` reads them with
+        its page of incidents, in the same round trip)."""
+        run = None if raw is None else await self.store.decode(raw)
+        return None if run is None else f"{run.done}/{run.total} done"
+
     async def record_click(self, run_id: str, change: Change, user_id: str) -> ChecklistRun:
         """Merge one click atomically and queue the redraw (and the page's, whose message
         shows the checklist's progress) in the same transaction."""

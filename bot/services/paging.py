@@ -175,6 +175,12 @@ class PagingService:
         # A notification must not swallow a later alert that should page (or the reverse):
         # alerts join only an incident handled the same way.
         key = alert.key() if mode is Mode.PAGE else f"{alert.key()}:{mode.value}"
+        # Most alerts of a storm join an incident already open: that takes one call, before
+        # any schedule work. A join that loses a race to a close opens anew just below.
+        joined = await self.store.join(key, now, alert.value, incident_log.alert_joined(now))
+        if joined is not None:
+            self.wake()
+            return Outcome(joined, False, mode, "joined the open incident")
         created, incident_id = await self._open(
             pipeline,
             alert.severity or default_severity(pipeline),
@@ -344,6 +350,11 @@ class PagingService:
     async def set_checklist(self, incident_id: str, run_id: str) -> str:
         """Record the page's checklist run unless one is recorded; returns the one kept."""
         return await self.store.set_checklist(incident_id, run_id)
+
+    async def open_page(self, offset: int, count: int) -> tuple[int, list[tuple[Stored, Any]]]:
+        """(open in all, `count` from `offset`, most urgent first, each with its checklist
+        record as stored): one round trip whatever the number open."""
+        return await self.store.page_open(offset, count)
 
     async def open_incidents(self) -> list[Stored]:
         rows = []

@@ -11,6 +11,8 @@ ACTION_PAGE_ACK = "page_ack"
 ACTION_PAGE_RESOLVE = "page_resolve"
 ACTION_PAGE_ESCALATE = "page_escalate"
 ACTION_PAGE_CHECKLIST = "page_checklist"
+# "Next 20" under `/oncall incidents`; value: the page to show (1-based).
+ACTION_INCIDENTS_PAGE = "incidents_page"
 # "Post status" on an investor incident's page opens the status-update modal (issue #10).
 ACTION_PAGE_STATUS = "page_status"
 CALLBACK_STATUS_MODAL = "status_modal"

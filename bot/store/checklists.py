@@ -58,6 +58,10 @@ class ChecklistStore:
         data["rb"] = digest
         return json.dumps(data, separators=(",", ":"))
 
+    async def decode(self, raw: str | bytes) -> ChecklistRun | None:
+        """A run from its record as stored (read elsewhere, e.g. with its incident)."""
+        return await self._decode(raw, self.redis)
+
     async def _decode(self, raw: str | bytes, redis: Any) -> ChecklistRun | None:
         data = json.loads(raw)
         digest = data.pop("rb", None)

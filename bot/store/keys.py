@@ -10,6 +10,9 @@ PREFIX = "oncall:"
 # Incidents and escalation timers.
 INCIDENT_SEQ = PREFIX + "incident:seq"  # INCR → the next incident number
 INCIDENTS_OPEN = PREFIX + "incidents:open"  # set of open incident ids
+# zset: open incident id → Incident.urgency, kept by the same scripts as INCIDENTS_OPEN, so
+# `/oncall incidents` reads one page of the most urgent without reading them all.
+INCIDENTS_URGENCY = PREFIX + "incidents:urgency"
 ESCALATION_DUE = PREFIX + "escalation:due"  # zset: incident id → next step (epoch seconds)
 ALERTS_RECORDED = PREFIX + "alerts:recorded"  # capped list of alerts that paged nobody
 

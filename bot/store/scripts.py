@@ -64,11 +64,12 @@ return 1
 )
 
 # Open an incident, or join the open one with the same dedupe key.
-# KEYS: dedupe, open set, due zset, seq
+# KEYS: dedupe, open set, due zset, seq, urgency zset
 # ARGV: data template (holds PLACEHOLDER where the id goes), due score or "", envelopes for a
 #       new incident, ack window ms or "", incident key prefix, last value or "", now,
 #       envelopes for a join, outbox prefix, payload TTL, ack-window key prefix,
-#       the opening's events (JSON list of JSON strings), the join's event JSON or ""
+#       the opening's events (JSON list of JSON strings), the join's event JSON or "",
+#       the urgency score
 OPEN_OR_JOIN = (
     ENQUEUE_FN
     + """
@@ -89,6 +90,7 @@ redis.call('HSET', ikey, 'data', (string.gsub(ARGV[1], PLACEHOLDER, id)), 'versi
 if ARGV[6] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[6]) end
 redis.call('SET', KEYS[1], id)
 redis.call('SADD', KEYS[2], id)
+redis.call('ZADD', KEYS[5], ARGV[14], id)
 if ARGV[2] ~= '' then redis.call('ZADD', KEYS[3], ARGV[2], id) end
 if ARGV[4] ~= '' then redis.call('SET', ARGV[11] .. id, '0', 'PX', ARGV[4]) end
 enqueue(ARGV[9], (string.gsub(ARGV[3], PLACEHOLDER, id)), ARGV[7], ARGV[10])
@@ -97,11 +99,30 @@ return {1, id}
 """
 )
 
+# Join the open incident with this dedupe key, if there is one: the join branch of
+# OPEN_OR_JOIN alone, so an alert for an incident already open costs this one call and no
+# schedule work (issue #14). Returns the incident's id, or false when none is open.
+# KEYS: dedupe. ARGV: incident key prefix, last value or "", now, envelopes for the join
+#       (holding PLACEHOLDER where the id goes), outbox prefix, payload TTL, event JSON or ""
+JOIN_OPEN = (
+    ENQUEUE_FN
+    + """
+local existing = redis.call('GET', KEYS[1])
+if not existing then return false end
+local ikey = ARGV[1] .. existing
+redis.call('HINCRBY', ikey, 'count', 1)
+if ARGV[2] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[2]) end
+enqueue(ARGV[5], (string.gsub(ARGV[4], '@@INCIDENT@@', existing)), ARGV[3], ARGV[6])
+if ARGV[7] ~= '' then redis.call('RPUSH', ikey .. ':events', ARGV[7]) end
+return existing
+"""
+)
+
 # A compare-and-set transition of one incident: state, timer, ack window and notices.
-# KEYS: incident, due zset, open set, ack window, dedupe, event log
+# KEYS: incident, due zset, open set, ack window, dedupe, event log, urgency zset
 # ARGV: expected version, new data, due score or "", envelopes, ack window ms or "",
 #       "closed" or "", retention (s), incident id, now, outbox prefix, payload TTL,
-#       events to log (JSON list of JSON strings)
+#       events to log (JSON list of JSON strings), urgency score
 TRANSITION = (
     ENQUEUE_FN
     + """
@@ -121,6 +142,11 @@ end
 enqueue(ARGV[10], ARGV[4], ARGV[9], ARGV[11])
 for _, e in ipairs(cjson.decode(ARGV[12])) do redis.call('RPUSH', KEYS[6], e) end
 if ARGV[6] == 'closed' then
+  redis.call('ZREM', KEYS[7], ARGV[8])
+else
+  redis.call('ZADD', KEYS[7], ARGV[13], ARGV[8])
+end
+if ARGV[6] == 'closed' then
   redis.call('SREM', KEYS[3], ARGV[8])
   if redis.call('GET', KEYS[5]) == ARGV[8] then redis.call('DEL', KEYS[5]) end
   redis.call('EXPIRE', KEYS[1], ARGV[7])
@@ -129,6 +155,25 @@ end
 return 1
 """
 )
+
+# One page of open incidents, most urgent first, in one round trip: for each id its hash
+# fields, the PTTL of its ack window and its checklist record (or false).
+# KEYS: urgency zset. ARGV: offset, count, incident key prefix, ack-window key prefix,
+#       checklist key prefix
+# Returns {total, id, {field, value, ...}, pttl, checklist JSON or false, id, ...}
+PAGE_OPEN = """
+local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[1] + ARGV[2] - 1)
+local out = {redis.call('ZCARD', KEYS[1])}
+for _, id in ipairs(ids) do
+  local fields = redis.call('HGETALL', ARGV[3] .. id)
+  local run = redis.call('HGET', ARGV[3] .. id, 'checklist')
+  table.insert(out, id)
+  table.insert(out, fields)
+  table.insert(out, redis.call('PTTL', ARGV[4] .. id))
+  table.insert(out, run and redis.call('GET', ARGV[5] .. run) or false)
+end
+return out
+"""
 
 # Lease up to ARGV[3] members due by ARGV[1] by pushing their score to ARGV[2]: whoever's
 # call returned a member owns it until the lease ends; a crashed owner's lease simply lapses.

@@ -425,3 +425,35 @@ async def test_notifications_close_by_themselves_and_free_their_dedupe_key(
     assert dms(harness) == []
     later = await harness.alert(_alert("profit-unit", "completeness", 92))
     assert later.json["accepted"][0]["created"] is True  # a new notification
+
+
+async def test_an_alert_joining_an_open_incident_costs_one_call_after_the_suppression_check(
+    harness: Harness, clock: FakeClock
+) -> None:
+    # Issue #14: in a storm most alerts join; joining does no schedule work (no swaps
+    # read, no ladder) and commits count, value, log and the page redraw in one script.
+    from bot.domain.alerts import Alert
+    from bot.domain.incident import Signal
+
+    assert harness.deps is not None
+    paging, redis = harness.deps.paging, harness.deps.redis
+    alert = Alert(pipeline="growth-agg", signal=Signal.FRESHNESS, summary="DAU late", value=95.0)
+    opened = await paging.ingest(alert, clock.now())
+    assert opened.created
+    commands: list[str] = []
+    real: Any = redis.execute_command
+
+    async def counting(*args: Any, **kw: Any) -> Any:
+        commands.append(str(args[0]))
+        return await real(*args, **kw)
+
+    redis.execute_command = counting  # type: ignore[method-assign]
+    try:
+        joined = await paging.ingest(alert.model_copy(update={"value": 120.0}), clock.now())
+    finally:
+        redis.execute_command = real  # type: ignore[method-assign]
+    assert (joined.incident_id, joined.created) == (opened.incident_id, False)
+    # The suppression check (one script: count it if suppressed) and the join itself.
+    assert commands == ["EVALSHA", "EVALSHA"], commands  # no GET: no swaps, no ladder
+    stored = await paging.stored(str(opened.incident_id))
+    assert stored is not None and stored.count == 2 and stored.last_value == "120.0"

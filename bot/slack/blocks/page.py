@@ -227,11 +227,36 @@ def already_escalated(cfg: TeamConfig, inc: Incident) -> str:
     )
 
 
+# `/oncall incidents` shows this many per page: each is a block, well inside Slack's 50.
+INCIDENTS_PER_PAGE = 20
+
+
 def incidents_reply(
-    cfg: TeamConfig, rows: Sequence[tuple[Incident, int, str | None, int | None]], now: datetime
+    cfg: TeamConfig,
+    rows: Sequence[tuple[Incident, int, str | None, int | None]],
+    now: datetime,
+    total: int | None = None,
+    page: int = 1,
 ) -> Reply:
+    """One page of open incidents, most urgent first (`rows` in that order, `total` open in
+    all), with a button to the next page while there is one."""
+    total = len(rows) if total is None else total
     if not rows:
+        if total:
+            last = -(-total // INCIDENTS_PER_PAGE)
+            text = (
+                f"There is no page {page} of open incidents: {total} open make "
+                f"{last} page{'s' if last != 1 else ''} (`/oncall incidents page {last}`)."
+            )
+            return Reply(text=text, blocks=[section(text)])
         return Reply(text="No open incidents.", blocks=[section("No open incidents. :sunny:")])
+    first = (page - 1) * INCIDENTS_PER_PAGE + 1
+    last = first + len(rows) - 1
+    title = (
+        f"Open incidents: {first}–{last} of {total:,}, most urgent first"
+        if total > len(rows)
+        else f"Open incidents ({total}), most urgent first"
+    )
     lines = []
     for inc, count, progress, window_ms in rows:
         status = status_line(cfg, inc, now, window_ms)
@@ -240,6 +265,22 @@ def incidents_reply(
         name = cfg.pipeline(inc.pipeline).name
         head = f"*{inc.id}* {inc.severity.value.upper()} {name}: {inc.summary}"
         implies = f"\n    {severity_note(cfg, inc)}" if inc.mode is Mode.PAGE else ""
-        lines.append(f"{head}{extra}{checklist}\n    {status}{implies}")
-    text = f"Open incidents ({len(rows)}):\n" + "\n".join(lines)
-    return Reply(text=fill(cfg, text), blocks=[section(text)])
+        lines.append(fill(cfg, f"{head}{extra}{checklist}\n    {status}{implies}"))
+    blocks = [section(f"*{title}*"), *(section(line) for line in lines)]
+    more = total - last
+    if more > 0:
+        blocks.append(context(f"… and {more:,} more: `/oncall incidents page {page + 1}`"))
+        blocks.append(
+            actions(
+                f"incidents_page:{page + 1}",
+                button(
+                    f"Next {min(more, INCIDENTS_PER_PAGE)}",
+                    ids.ACTION_INCIDENTS_PAGE,
+                    str(page + 1),
+                ),
+            )
+        )
+    text = f"{title}:\n" + "\n".join(lines)
+    if more > 0:
+        text += f"\n… and {more:,} more: `/oncall incidents page {page + 1}`"
+    return Reply(text=text, blocks=blocks)

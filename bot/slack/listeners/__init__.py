@@ -10,6 +10,7 @@ from bot.slack.listeners.actions import handover as handover_actions
 from bot.slack.listeners.actions import page as page_actions
 from bot.slack.listeners.actions import swap as swap_actions
 from bot.slack.listeners.commands import handover as handover_command
+from bot.slack.listeners.commands import incidents as incidents_command
 from bot.slack.listeners.commands import oncall, page, pto, rca, runbook, suppress, swap
 from bot.slack.listeners.commands.incidents import incidents
 from bot.slack.listeners.commands.runs import runs
@@ -34,6 +35,7 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     oncall.register(app, deps, extra=extra)
     page.register(app, deps)
     page_actions.register(app, deps)
+    incidents_command.register(app, deps)
     handover_actions.register(app, deps)
     status_views.register(app, deps)
     runbook.register(app, deps)
