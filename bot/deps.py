@@ -72,8 +72,14 @@ class Deps:
 
 
 def build_deps(
-    settings: Settings, redis: Redis, clock: Clock, config: TeamConfig | None = None
+    settings: Settings,
+    redis: Redis,
+    clock: Clock,
+    config: TeamConfig | None = None,
+    runbooks: dict[str, Runbook] | None = None,
 ) -> Deps:
+    """`config` and `runbooks` when the caller loaded them already (serve checks both before
+    starting); read from the settings' directories otherwise."""
     cfg = config if config is not None else load_config(Path(settings.config_dir))
     calendar = HolidayCalendar(cfg.policy.holidays)
     outbox = Outbox(redis)
@@ -90,7 +96,8 @@ def build_deps(
     )
     waker = Waker()
     incidents = IncidentStore(redis, cfg.policy.retention, outbox)
-    runbooks = _runbooks(Path(settings.runbooks_dir))
+    if runbooks is None:
+        runbooks = _runbooks(Path(settings.runbooks_dir))
     metrics = PromMetrics()  # a registry of its own per app (see bot/metrics.py)
     paging = PagingService(
         cfg, calendar, schedule, incidents, waker.wake, checklists=bool(runbooks)

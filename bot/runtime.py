@@ -117,7 +117,9 @@ def background_jobs(deps: Deps) -> list[Job]:
         Job("suppression-ends", suppression_ends, tick),
         Job("deadlines", deadlines, tick),
         Job("status-reminders", status_reminders, tick),
-        Job("reminders", reminders, 60.0),
+        # The PTO/holiday conflict scan reads 8 days of schedule: hourly is enough, as each
+        # reminder is due from its lead (7 d, 1 d) until the conflict starts (issue #14).
+        Job("reminders", reminders, 3600.0),
         Job("rca-reminders", rca_reminders, 60.0),
         Job("handover", handover, 60.0),
         Job("presence", presence, max(tick, 5.0)),

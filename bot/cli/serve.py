@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.check import check_warnings
 from bot.cli.common import BAD_TOKEN, _fail, log
 from bot.clock import SystemClock
-from bot.config import ConfigError, load_config
-from bot.domain.runbook import RunbookError, load_runbooks
+from bot.config import ConfigError, TeamConfig, load_config
+from bot.domain.runbook import Runbook, RunbookError, load_runbooks
 from bot.settings import Settings, SettingsError, settings_from_env
 
 if TYPE_CHECKING:
@@ -78,7 +78,13 @@ def settle_gc() -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
-async def _serve(settings: Settings, embedded_store: bool) -> int:
+async def _serve(
+    settings: Settings,
+    embedded_store: bool,
+    cfg: TeamConfig | None = None,
+    runbooks: dict[str, Runbook] | None = None,
+) -> int:
+    """`cfg` and `runbooks` as cmd_serve loaded and checked them (loaded once, not twice)."""
     from aiohttp import web
 
     from bot.app import build_app
@@ -94,7 +100,7 @@ async def _serve(settings: Settings, embedded_store: bool) -> int:
             str(settings.redis_url), settings.redis_max_connections, settings.redis_pool_timeout
         )
     )
-    deps = build_deps(settings, redis, SystemClock())
+    deps = build_deps(settings, redis, SystemClock(), cfg, runbooks)
     app = build_app(deps)
     problem = await check_token(app.client)
     if problem is None and settings.app_token:
@@ -155,9 +161,10 @@ def cmd_serve(env: dict[str, str], embedded_store: bool) -> int:
         cfg = load_config(Path(settings.config_dir))
     except ConfigError as exc:
         return _fail("bad configuration:\n  " + "\n  ".join(exc.problems))
+    runbooks: dict[str, Runbook] = {}
     if Path(settings.runbooks_dir).is_dir():
         try:
-            load_runbooks(Path(settings.runbooks_dir))
+            runbooks = load_runbooks(Path(settings.runbooks_dir))
         except RunbookError as exc:
             return _fail(f"bad runbook: {exc} (run `oncall-bot check`)")
     # What `oncall-bot check` warns of (members without a slack_id, undated holidays):
@@ -165,5 +172,5 @@ def cmd_serve(env: dict[str, str], embedded_store: bool) -> int:
     for line in check_warnings(cfg, datetime.now(UTC)):
         log.warning("%s", line)
     with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(_serve(settings, embedded_store))
+        return asyncio.run(_serve(settings, embedded_store, cfg, runbooks))
     return 0
