@@ -8,6 +8,9 @@ clock so escalations and reminders can be watched in fast-forward.
 from __future__ import annotations
 
 import asyncio
+import difflib
+import os
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,16 +27,24 @@ from bot.domain.timeparse import TimeParseError, parse_instant
 
 HELP = """Console commands:
   /oncall …, /page …, /swap …, /runbook …   a slash command, as the current member
-  as <initials>                             act as another member (e.g. `as PR`)
+  as <initials> | as <slack-id>             act as a member (`as PR`), or as anyone, on the
+                                            roster or not (`as U0SOMEONE`)
   at <date time>                            set the virtual clock (IST unless a zone is given)
   advance <duration>                        move the clock (30s, 10m, 2h, 1d), firing due timers
-  press <n> | tick <n>                      press button n / toggle checkbox n
-  fill <n> <value>                          fill field {n} of the open form (\n: new line)
+  press <n> | tick <n>                      press button n / toggle checkbox n; a number means
+                                            the same button all session, redrawn or not
+  fill <n> <value>                          fill field {n} of the open form: text (\\n for a
+                                            new line), a date 2025-09-03, a time 14:30, an
+                                            option (value, label or number), a member (PR)
+  fill <n>                                  empty field {n}
   submit | cancel                           submit or close the open form
   now                                       show the virtual time
   help, quit"""
 
 Ticker = Callable[[], Awaitable[None]]
+
+# A Slack user ID as typed, or as a mention: `U0SOMEONE`, `<@U0SOMEONE>`.
+_SLACK_ID = re.compile(r"<?@?([UW][A-Z0-9]{4,})(?:\|[^>]*)?>?")
 
 
 @dataclass
@@ -44,13 +55,24 @@ class Console:
     out: TextIO = sys.stdout
     user: str = ""
     tickers: list[Ticker] = field(default_factory=list)
+    # None: styled when printing to a terminal that has not asked for NO_COLOR.
+    color: bool | None = None
     renderer: Renderer = field(init=False)
     modal: ModalForm | None = None
+    # Set when acting as someone off the roster, who has an ID but no initials.
+    user_id: str | None = None
+    # What each posted message last printed as, so a redraw prints only what it changed.
+    shown: dict[tuple[str, str], tuple[str, list[str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.renderer = Renderer(self.config)
+        if self.color is None:
+            self.color = _isatty(self.out) and not os.environ.get("NO_COLOR")
+        self.renderer = Renderer(self.config, color=self.color, channel_names=self._channels)
         self.user = self.user or self.config.members[0].initials
         self.harness.slack.on_call = self._show_call
+
+    def _channels(self) -> dict[str, str]:
+        return {cid: name for name, cid in self.harness.slack.channels.items()}
 
     def say(self, text: str) -> None:
         self.out.write(text.rstrip() + "\n")
@@ -61,7 +83,9 @@ class Console:
             member = self.config.member_by_slack_id(channel[1:])
             if member:
                 return f"DM to {member.name} ({member.initials})"
-        return channel
+            return f"DM to {channel[1:]}"
+        name = self._channels().get(channel)
+        return f"#{name}" if name else channel
 
     def _show_call(self, call: Call) -> None:
         a = call.args
@@ -70,17 +94,49 @@ class Console:
             if a.get("thread_ts"):
                 where += " › thread"
             verb = {"chat.update": "updated", "chat.postEphemeral": "only you"}.get(call.method)
-            tag = f"[{where}{', ' + verb if verb else ''}]"
             ts = self._ts_of(call)
-            self.say(f"{tag}\n{self.renderer.message(a, str(a.get('channel')), ts)}\n")
+            text = self.renderer.message(a, str(a.get("channel")), ts)
+            key = (str(a.get("channel")), ts) if ts else None
+            before = self.shown.get(key) if key else None
+            redraw = before is not None and call.method == "chat.update"
+            if before is not None and redraw:
+                # An update does not say it is in a thread; the post it redraws did.
+                where = before[0]
+                self.say(self._changes(where, before[1], text.splitlines()))
+            else:
+                self.say(f"[{where}{', ' + verb if verb else ''}]\n{text}\n")
+            if key:
+                self.shown[key] = (where, text.splitlines())
         elif call.method == "response_url":
             self.say(f"[only you]\n{self.renderer.message(a)}\n")
         elif call.method in ("views.open", "views.update", "views.push"):
             view = a.get("view") or {}
             intro = [b for b in view.get("blocks", []) if b.get("type") != "input"]
-            self.modal = ModalForm(view)
-            head = self.renderer.message({"blocks": intro}) if intro else ""
-            self.say(f"[modal: {self.modal.title}]\n{head}\n{self.modal.render()}\n")
+            self.modal = ModalForm(view, self.config)
+            head = self.renderer.message({"blocks": intro}) + "\n" if intro else ""
+            self.say(f"[modal: {self.modal.title}]\n{head}{self.modal.render()}\n")
+
+    def _changes(self, where: str, before: list[str], after: list[str]) -> str:
+        """A redraw as the lines it changed: a 45-line checklist ticked reads as two lines."""
+        changed: list[str] = []
+        matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            if op == "equal":
+                continue
+            changed.extend(after[j1:j2])
+            # Lines replaced by fewer lines are gone too: say so, or a vanished button would
+            # look as if it were still there to press.
+            gone = before[i1 + (j2 - j1) : i2] if op == "replace" else before[i1:i2]
+            changed.extend(f"(removed) {line.strip()}" for line in gone)
+        title = _plain(next((line.strip() for line in after if line.strip()), ""))
+        # The first line names the message, unless it is itself among the changes.
+        if not title or (changed and _plain(changed[0]).strip() == title):
+            tag = f"[{where}, updated]"
+        else:
+            tag = f"[{where}, updated: {title if len(title) <= 60 else title[:59] + '…'}]"
+        if not changed:
+            return f"{tag} (no visible change)\n"
+        return tag + "\n" + "\n".join(changed) + "\n"
 
     def _ts_of(self, call: Call) -> str | None:
         if call.method == "chat.update":
@@ -93,6 +149,8 @@ class Console:
         return None
 
     def _slack_id(self) -> str:
+        if self.user_id is not None:
+            return self.user_id
         member = self.config.member(self.user)
         return member.slack_id or f"U{member.initials}"
 
@@ -148,15 +206,24 @@ class Console:
         local = self.clock.now().astimezone(self.config.zone)
         return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({local:%A})"
 
-    def _as(self, initials: str) -> None:
-        try:
-            self.config.member(initials.upper())
-        except KeyError:
+    def _as(self, who: str) -> None:
+        initials = who.upper()
+        member = next((m for m in self.config.members if m.initials == initials), None)
+        found = _SLACK_ID.fullmatch(initials)
+        if member is None and found is not None:
+            member = self.config.member_by_slack_id(found.group(1))
+            if member is None:
+                # Someone off the roster: what the bot does when they press a button is
+                # worth trying too.
+                self.user = self.user_id = found.group(1)
+                self.say(f"You are now {self.user}, who is not on the roster.")
+                return
+        if member is None:
             valid = ", ".join(m.initials for m in self.config.members)
-            self.say(f"No member `{initials}`; valid: {valid}.")
+            self.say(f"No member `{who}`; valid: {valid}, or a Slack ID such as U0SOMEONE.")
             return
-        self.user = initials.upper()
-        self.say(f"You are now {self.config.member(self.user).name} ({self.user}).")
+        self.user, self.user_id = member.initials, None
+        self.say(f"You are now {member.name} ({self.user}).")
 
     def _at(self, text: str) -> None:
         try:
@@ -275,6 +342,17 @@ def _element_with_option(
             if el.get("action_id") == action_id and option.get("value") in values:
                 return str(block.get("block_id", "")), dict(el)
     return None
+
+
+def _isatty(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 async def run_console(

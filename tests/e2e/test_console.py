@@ -36,16 +36,16 @@ async def test_scripted_session(harness: Harness) -> None:
         ),
     )
     assert "AM> /oncall at 2025-09-03 12:00" in text
-    assert "*Primary:* Priya Rao (@PR)\n*Backup:* Chen Wu (@CW)" in text
+    assert "Primary: Priya Rao (@PR)\nBackup: Chen Wu (@CW)" in text
     assert "You are now Priya Rao (PR)." in text
     assert "Clock set to 2025-10-20 08:00 IST (Monday)." in text
     # Diwali: PR Primary, SK Backup; growth-agg's secondary owner SK is on the ladder, so no
     # Incident Commander, and both free engineers lead.
-    assert "3. *Incident Commander:* none" in text
-    assert "4. *Data Platform Lead:* Alex Mehta (@AM) and Chen Wu (@CW)" in text
+    assert "3. Incident Commander: none" in text
+    assert "4. Data Platform Lead: Alex Mehta (@AM) and Chen Wu (@CW)" in text
     assert "PR⇄SK" in text
     assert "Clock advanced to 2025-10-20 10:00 IST (Monday)." in text
     assert "PR⇄AM" in text
-    assert "No member `ZZ`; valid: AM, PR, CW, SK." in text
+    assert "No member `ZZ`; valid: AM, PR, CW, SK, or a Slack ID" in text
     assert "Unknown console command `frobnicate`" in text
     assert harness.clock.now() == ist("2025-10-20 10:00")

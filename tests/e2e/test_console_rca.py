@@ -17,7 +17,7 @@ async def test_rca_write_in_the_console(harness: Harness) -> None:
                 "at 2025-10-17 14:05",
                 "press 5",  # the ACK in SK's page DM
                 "at 2025-10-17 15:30",
-                "press 14",  # Resolve on the page, as redrawn after the ACK
+                "press 2",  # Resolve on the page: still 2 after the ACK redrew it
                 "/rca",
                 "/rca write INC-1",
                 "fill 1 The FX rates table was late.",
@@ -29,11 +29,13 @@ async def test_rca_write_in_the_console(harness: Harness) -> None:
             ]
         ),
     )
-    assert "• *INC-1* profit aggregate late: due Mon 27 Oct 2025, owner SK" in text
+    assert "• INC-1 profit aggregate late: due Mon 27 Oct 2025, owner SK" in text
     assert "[modal: RCA INC-1]" in text
-    assert "{1} Summary (required) [plain_text_input]: (empty)" in text
-    assert "{4} Timeline [plain_text_input]: Fri 17 Oct 2025, 14:00 IST — Incident opened" in text
+    assert "{1} Summary (required) [text, several lines]: (empty)" in text
+    assert (
+        "{4} Timeline [text, several lines]: Fri 17 Oct 2025, 14:00 IST — Incident opened" in text
+    )
     assert "{7}: Line 1: `2025-10-3` is not a date; write it as 2025-10-31." in text
     assert "Form sent." in text
-    assert "RCA posted for *INC-1*" in text
+    assert "RCA posted for INC-1" in text
     assert text.rstrip().endswith("No open RCAs.")

@@ -278,7 +278,7 @@ async def test_console_shows_the_digest_at_nine(harness: Harness) -> None:
     text = out.getvalue()
     assert "Clock advanced to 2025-09-01 09:01 IST (Monday)." in text
     assert "[#data-platform]\n== Handover · Mon 1 Sep 2025, 09:00 IST ==" in text
-    assert "*Outgoing* (week 1 of 8): Primary Alex Mehta (@AM), Backup Priya Rao (@PR)" in text
+    assert "Outgoing (week 1 of 8): Primary Alex Mehta (@AM), Backup Priya Rao (@PR)" in text
     # Three people (PR was Backup and is now Primary) by DM, plus the channel: four buttons.
     assert text.count("== Handover · Mon 1 Sep 2025, 09:00 IST ==") == 4
     [n, *_] = [
