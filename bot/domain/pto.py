@@ -6,7 +6,7 @@ Pure: the caller passes the approved swaps and recorded PTO it read from the sto
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -15,6 +15,7 @@ from bot.config.models import TeamConfig
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.schedule import segments
 from bot.domain.swaps import Swap, Window, describe_window, overrides
+from bot.domain.timefmt import day_label
 
 REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
     ("7d", timedelta(days=7)),
@@ -30,6 +31,50 @@ class Pto(BaseModel):
     start: datetime
     end: datetime
     created_at: datetime
+
+
+def span(start: datetime, end: datetime, zone: tzinfo) -> str:
+    """`Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST`: a window with both weekdays, so
+    nobody has to work out which day an end of "00:00" belongs to."""
+    s, e = start.astimezone(zone), end.astimezone(zone)
+    s_zone = "" if s.tzname() == e.tzname() else f" {s.tzname()}"
+    return f"{day_label(s.date())} {s:%H:%M}{s_zone} – {day_label(e.date())} {e:%H:%M} {e.tzname()}"
+
+
+def merge_pto(
+    existing: Sequence[Pto], member: str, start: datetime, end: datetime
+) -> tuple[datetime, datetime, list[Pto]]:
+    """The window `member` is on leave once [start, end) joins their entries it overlaps or
+    touches, and those entries. Transitive: a widened window may reach one more entry."""
+    mine = sorted((p for p in existing if p.member == member), key=lambda p: p.start)
+    absorbed: list[Pto] = []
+    grew = True
+    while grew:
+        grew = False
+        for p in mine:
+            if p not in absorbed and p.start <= end and start <= p.end:
+                absorbed.append(p)
+                start, end = min(start, p.start), max(end, p.end)
+                grew = True
+    return start, end, sorted(absorbed, key=lambda p: p.id)
+
+
+class PtoRefused(ValueError):
+    """A PTO change that does not apply; the message says why."""
+
+
+def check_cancel(pto: Pto | None, pto_id: int, member: str, now: datetime) -> Pto:
+    """The entry `member` may cancel, or PtoRefused saying why not. Leave under way may be
+    cancelled (plans change on the day); leave already over is history."""
+    if pto is None:
+        raise PtoRefused(f"There is no PTO #{pto_id}; `/oncall pto` lists yours with their ids.")
+    if pto.member != member:
+        raise PtoRefused(
+            f"PTO #{pto_id} is {pto.member}'s, not yours: only {pto.member} can cancel it."
+        )
+    if pto.end <= now:
+        raise PtoRefused(f"PTO #{pto_id} is already over; there is nothing to cancel.")
+    return pto
 
 
 class Conflict(BaseModel):

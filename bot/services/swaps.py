@@ -22,6 +22,7 @@ from bot.domain.notices import (
 from bot.domain.pto import (
     Conflict,
     Pto,
+    check_cancel,
     conflict_note,
     conflicts,
     due_reminders,
@@ -37,6 +38,7 @@ from bot.domain.swaps import (
     check_bounds,
     due_to_expire,
     overrides,
+    roles_held,
     validate_request,
 )
 from bot.store import keys
@@ -232,14 +234,61 @@ class SwapService:
         ]
 
     async def add_pto(self, member: str, window: Window) -> Pto:
+        return (await self.record_pto(member, window))[0]
+
+    async def record_pto(self, member: str, window: Window) -> tuple[Pto, list[Pto]]:
+        """The entry now holding `window`, and the member's earlier entries merged into it."""
         now = self.clock.now()
         if window.end <= now:
             raise SwapError("That leave is already over: give a window that ends in the future.")
         check_bounds(self.config, window, now, "Leave recorded at once")
         return await self.store.add_pto(member, window.start, window.end, now)
 
+    async def cancel_pto(self, member: str, pto_id: int) -> Pto:
+        now = self.clock.now()
+        return await self.store.cancel_pto(
+            pto_id, lambda pto: check_cancel(pto, pto_id, member, now)
+        )
+
     async def ptos_of(self, member: str) -> list[Pto]:
-        return [p for p in await self.store.ptos_after(self.clock.now()) if p.member == member]
+        mine = [p for p in await self.store.ptos_after(self.clock.now()) if p.member == member]
+        return sorted(mine, key=lambda p: p.start)
+
+    async def pto_overview(self, member: str) -> list[tuple[Pto, list[Conflict]]]:
+        """Each of `member`'s PTO not yet over, with the shifts they still hold during it."""
+        now = self.clock.now()
+        out = []
+        for pto in await self.ptos_of(member):
+            start = max(pto.start, now)
+            clashes = [
+                c
+                for c in await self.conflicts(start, pto.end)
+                if c.member == member and c.reason == "PTO"
+            ]
+            out.append((pto, clashes))
+        return out
+
+    async def pto_during(self, member: str, window: Window) -> list[Pto]:
+        """`member`'s PTO overlapping `window`: what a swap request asking them warns of."""
+        ptos = await self.store.ptos_between(window.start, window.end)
+        return sorted((p for p in ptos if p.member == member), key=lambda p: p.start)
+
+    async def request_context(self, swap: Swap) -> tuple[list[str], list[str], list[Pto]]:
+        """What a request's messages state beyond the swap itself: the roles the requester
+        hands over in its window and, for an exchange, takes in return (as validated at
+        request time: rotation and holidays), and the counterpart's PTO in the window."""
+
+        def held(member: str, window: Window | None) -> list[str]:
+            if window is None:
+                return []
+            roles = roles_held(self.config, self.calendar, member, window) or set()
+            return sorted(roles, key=("Primary", "Backup").index)
+
+        return (
+            held(swap.requester, swap.window),
+            held(swap.counterpart, swap.back),
+            await self.pto_during(swap.counterpart, swap.window),
+        )
 
     async def listing(self) -> tuple[list[Swap], list[Swap]]:
         """(pending, approved and not yet over), each in start order."""

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
 from bot.domain.notices import Notice
-from bot.domain.pto import Pto
+from bot.domain.pto import Pto, PtoRefused, merge_pto
 from bot.domain.swaps import Swap, SwapStatus, TransitionRefused, conflicting
 from bot.store import keys
 from bot.store.outbox import Outbox
@@ -214,16 +214,61 @@ class SwapStore:
 
     # ------------------------------------------------------------------------ PTO
 
-    async def add_pto(self, member: str, start: datetime, end: datetime, now: datetime) -> Pto:
-        pto = Pto(
-            id=int(await self.redis.incr(keys.PTO_NEXT_ID)),
-            member=member,
-            start=start,
-            end=end,
-            created_at=now,
-        )
-        await self.redis.zadd(keys.PTO, {pto.model_dump_json(): _epoch(end)})
-        return pto
+    async def add_pto(
+        self, member: str, start: datetime, end: datetime, now: datetime
+    ) -> tuple[Pto, list[Pto]]:
+        """Record leave, merged with the member's entries it overlaps or touches (one entry,
+        so the schedule flags a conflict once): the entry stored, and those it replaced.
+        Optimistic like `transition`: two requests racing to merge with the same entry
+        cannot both keep it."""
+        for _ in range(MAX_RETRIES):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(keys.PTO)
+                    # All of them, not just those reaching `start`: a widened window may
+                    # reach further back (entries stored before merging existed overlap).
+                    raw = _strs(await pipe.zrange(keys.PTO, 0, -1))
+                    rows = {r: Pto.model_validate(json.loads(r)) for r in raw}
+                    lo, hi, absorbed = merge_pto(list(rows.values()), member, start, end)
+                    if absorbed:
+                        # The oldest id stays, so what people were told (#N) still names it.
+                        pto_id = absorbed[0].id
+                    else:
+                        pto_id = int(await self.redis.incr(keys.PTO_NEXT_ID))
+                    pto = Pto(id=pto_id, member=member, start=lo, end=hi, created_at=now)
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    gone = [r for r, p in rows.items() if p in absorbed]
+                    if gone:
+                        pipe.zrem(keys.PTO, *gone)
+                    pipe.zadd(keys.PTO, {pto.model_dump_json(): _epoch(hi)})
+                    await pipe.execute()
+                    return pto, absorbed
+                except WatchError:
+                    continue
+        raise PtoRefused("Your PTO is changing too fast; try again.")
+
+    async def cancel_pto(self, pto_id: int, check: Callable[[Pto | None], Pto]) -> Pto:
+        """Remove entry `pto_id` once `check` (which raises to refuse) accepts it as it is
+        inside the transaction; a merge racing with it makes this one look again."""
+        for _ in range(MAX_RETRIES):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(keys.PTO)
+                    found = None
+                    for r in _strs(await pipe.zrange(keys.PTO, 0, -1)):
+                        p = Pto.model_validate(json.loads(r))
+                        if p.id == pto_id:
+                            found = (r, p)
+                            break
+                    pto = check(found[1] if found else None)
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    if found is not None:
+                        pipe.zrem(keys.PTO, found[0])
+                    await pipe.execute()
+                    return pto
+                except WatchError:
+                    continue
+        raise PtoRefused(f"PTO #{pto_id} is changing too fast; try again.")
 
     async def ptos_after(self, start: datetime) -> list[Pto]:
         raw = await self.redis.zrangebyscore(keys.PTO, f"({_epoch(start)}", "+inf")

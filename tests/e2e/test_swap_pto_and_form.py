@@ -26,8 +26,9 @@ async def test_pto_conflict_is_flagged_and_reminded_once(
     harness: Harness, clock: FakeClock
 ) -> None:
     said = await oncall(harness, PR, "pto 2025-09-03..2025-09-04")
-    assert "Recorded your PTO for 2025-09-03..2025-09-04" in said
-    assert "2025-09-03..2025-09-04: Primary on PTO" in said
+    assert "Recorded your PTO #1: Wed 3 Sep 2025 00:00 – Fri 5 Sep 2025 00:00 IST." in said
+    assert "⚠ Primary Wed 3 Sep 2025 00:00 – Fri 5 Sep 2025 00:00 IST" in said
+    assert "`/swap @member 2025-09-03..2025-09-04`" in said
 
     schedule = await oncall(harness, AM, "schedule 2")
     assert "⚠ 2025-09-03..2025-09-04: PR is Primary on PTO with no swap" in schedule
@@ -177,6 +178,6 @@ async def test_console_script_shows_the_exchange(harness: Harness, clock: FakeCl
     text = out.getvalue()
     assert "[DM to Chen Wu (CW)]" in text and "[1: Approve] [2: Decline]" in text
     answer = text.split("CW> /oncall at 2025-09-03 12:00")[1]
-    assert "*Primary:* Chen Wu (@CW)" in answer
-    assert "*Backup:* Priya Rao (@PR)" in answer
+    assert "Primary: Chen Wu (@CW)" in answer
+    assert "Backup: Priya Rao (@PR)" in answer
     assert "CW⇄PR" in answer

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
 
 from bot.config.models import TeamConfig
-from bot.domain.pto import Conflict, ExchangeNote, Pto
+from bot.domain.pto import Conflict, ExchangeNote, Pto, span
 from bot.domain.schedule import Segment, exchange_label
 from bot.domain.swaps import Swap, SwapStatus, Window, describe_window
 from bot.slack import ids
@@ -20,18 +21,22 @@ from bot.slack.blocks.common import (
     header,
     person,
     section,
+    sections,
 )
 
 HELP = "\n".join(
     [
         "*`/swap`* — hand your on-call shift to someone, with their approval",
         "• `/swap @member <window>` — ask @member to take your role (Primary or Backup) for "
-        "the window; if they hold the other role you exchange roles",
+        "the window; if they hold the other role you exchange roles, e.g. "
+        "`/swap @CW 2025-09-03`",
         "• `/swap @member <window> for <window>` — an exchange of shifts: you take theirs "
-        "in return",
+        "in return, e.g. `/swap @CW 2025-09-03 for 2025-09-10`",
         "• `/swap` — the same, in a form",
         "• `/swap list` — pending and upcoming swaps",
-        "• `/swap cancel <id>` — withdraw your request (or an approved swap not yet started)",
+        "• `/swap cancel <id>` — withdraw your request (or an approved swap not yet started), "
+        "e.g. `/swap cancel 12`",
+        "• `/swap help` — this message",
         "Windows: `2025-09-03` (that whole day), `2025-09-03..2025-09-05`, "
         "`week 2025-09-03` (handoff to handoff), `2025-09-03 09:00..18:00`; IST unless a zone "
         "is given.",
@@ -51,28 +56,57 @@ def _windows(cfg: TeamConfig, swap: Swap) -> str:
 
 def help_reply(prefix: str | None = None) -> Reply:
     text = f"{prefix}\n\n{HELP}" if prefix else HELP
-    return Reply(text=text, blocks=[section(text)])
+    return Reply(text=text, blocks=sections(text))
 
 
-def requested_reply(cfg: TeamConfig, swap: Swap) -> Reply:
+def _role_window(cfg: TeamConfig, roles: Sequence[str], window: Window) -> str:
+    """`Primary, Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST`: what is asked, exactly."""
+    held = " and ".join(roles)
+    when = span(window.start, window.end, cfg.zone)
+    return f"{held}, {when}" if held else when
+
+
+def pto_warning(cfg: TeamConfig, ptos: Sequence[Pto], who: str = "You have") -> str:
+    """`You have PTO #2 then (…).`: a request that would put someone on call on leave."""
+    if not ptos:
+        return ""
+    items = ", ".join(f"#{p.id} ({span(p.start, p.end, cfg.zone)})" for p in ptos)
+    return f"⚠ {who} PTO {items} then."
+
+
+def requested_reply(cfg: TeamConfig, swap: Swap, ptos: Sequence[Pto] = ()) -> Reply:
+    """To the requester; `ptos`: the counterpart's PTO in the window, which they are warned of."""
     text = (
         f"Asked {person(cfg, swap.counterpart)} to take your on-call role for "
         f"{_windows(cfg, swap)} (swap #{swap.id}). You will hear when they answer; "
         f"`/swap cancel {swap.id}` withdraws it. Unanswered, it expires when the window starts."
     )
+    warning = pto_warning(cfg, ptos, f"{swap.counterpart} has")
+    if warning:
+        text += f"\n{warning}"
     return Reply(text=text, blocks=[section(text)])
 
 
-def request_dm(cfg: TeamConfig, swap: Swap) -> Reply:
-    """To the counterpart: the only message with Approve/Decline for this swap."""
-    tz = cfg.zone
+def request_dm(
+    cfg: TeamConfig,
+    swap: Swap,
+    roles: Sequence[str] = (),
+    back_roles: Sequence[str] = (),
+    ptos: Sequence[Pto] = (),
+) -> Reply:
+    """To the counterpart: the only message with Approve/Decline for this swap. `roles`
+    (`back_roles`): what the requester hands over (takes back); `ptos`: the counterpart's
+    PTO in the window, so nobody approves a shift in their own leave unawares."""
     ask = (
-        f"{person(cfg, swap.requester)} asks you to take their on-call role for "
-        f"{describe_window(swap.window, tz)}"
+        f"{person(cfg, swap.requester)} asks you to take their on-call role: "
+        f"*{_role_window(cfg, roles, swap.window)}*"
     )
     if swap.back is not None:
-        ask += f", and to give them yours for {describe_window(swap.back, tz)}"
+        ask += f", and to give them yours: *{_role_window(cfg, back_roles, swap.back)}*"
     text = f"Swap #{swap.id}: {ask}. If you hold the other role then, you exchange roles."
+    warning = pto_warning(cfg, ptos)
+    if warning:
+        text += f"\n{warning}"
     blocks: list[Block] = [
         header(f"Swap request #{swap.id}"),
         section(text),
@@ -203,28 +237,6 @@ def refusal(message: str) -> Reply:
 def conflict_line(cfg: TeamConfig, c: Conflict) -> str:
     what = "on PTO" if c.reason == "PTO" else f"on a company holiday ({c.reason})"
     return f"{describe_window(Window(start=c.start, end=c.end), cfg.zone)}: {c.role} {what}"
-
-
-def pto_reply(cfg: TeamConfig, pto: Pto, clashes: list[Conflict]) -> Reply:
-    window = describe_window(Window(start=pto.start, end=pto.end), cfg.zone)
-    text = f"Recorded your PTO for {window} (#{pto.id})."
-    if clashes:
-        text += (
-            "\nYou are on call during it; arrange a swap with `/swap @member <window>`:\n"
-            + "\n".join(f"• {conflict_line(cfg, c)}" for c in clashes)
-        )
-    else:
-        text += " You are not on call during it."
-    return Reply(text=text, blocks=[section(text)])
-
-
-def pto_list_reply(cfg: TeamConfig, ptos: list[Pto]) -> Reply:
-    rows = [
-        f"• #{p.id} {describe_window(Window(start=p.start, end=p.end), cfg.zone)}" for p in ptos
-    ]
-    text = "*Your upcoming PTO*\n" + ("\n".join(rows) if rows else "• none")
-    text += "\nRecord more with `/oncall pto <window>`, e.g. `/oncall pto 2025-09-03..2025-09-05`."
-    return Reply(text=text, blocks=[section(text)])
 
 
 def reminder_dm(cfg: TeamConfig, c: Conflict, now: datetime) -> Reply:

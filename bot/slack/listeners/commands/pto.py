@@ -1,13 +1,70 @@
-"""`/oncall pto <window>`: record your leave and see whether you are on call during it."""
+"""`/oncall pto`: record, list and cancel your leave, and see whether you are on call then."""
 
 from __future__ import annotations
 
+from bot.config.models import TeamConfig
 from bot.deps import Deps
-from bot.domain.swaps import SwapError, parse_swap_window
-from bot.slack.blocks.common import Reply, error_reply
-from bot.slack.blocks.swaps import pto_list_reply, pto_reply
+from bot.domain.pto import Conflict, Pto, PtoRefused, span
+from bot.domain.swaps import SwapError, Window, describe_window, parse_swap_window
+from bot.slack.blocks.common import Reply, error_reply, section
 
 USAGE = "`/oncall pto <window>`, e.g. `/oncall pto 2025-09-03..2025-09-05`"
+
+HELP = "\n".join(
+    [
+        "*`/oncall pto`* — your leave, so the schedule can flag shifts you need to swap",
+        "• `/oncall pto <window>` — record leave, e.g. `/oncall pto 2025-09-03..2025-09-05`; "
+        "leave that overlaps or touches leave you already recorded joins it as one entry",
+        "• `/oncall pto` — your leave not yet over, with ids and the shifts you hold then",
+        "• `/oncall pto cancel <id>` — remove one of yours",
+        "Windows: `2025-09-03` (that whole day), `2025-09-03..2025-09-05`, "
+        "`week 2025-09-03` (handoff to handoff), `2025-09-03 09:00..18:00`; IST unless a zone "
+        "is given.",
+    ]
+)
+
+
+def _reply(text: str) -> Reply:
+    return Reply(text=text, blocks=[section(text)])
+
+
+def _ids(ptos: list[Pto]) -> str:
+    return " and ".join(", ".join(f"#{p.id}" for p in ptos).rsplit(", ", 1))
+
+
+def _clash_lines(cfg: TeamConfig, clashes: list[Conflict]) -> list[str]:
+    # The window again in `/swap`'s own syntax, so it can be pasted into the request.
+    return [
+        f"⚠ {c.role} {span(c.start, c.end, cfg.zone)}: "
+        f"`/swap @member {describe_window(Window(start=c.start, end=c.end), cfg.zone)}`"
+        for c in clashes
+    ]
+
+
+def added_reply(cfg: TeamConfig, pto: Pto, merged: list[Pto], clashes: list[Conflict]) -> Reply:
+    text = f"Recorded your PTO #{pto.id}: {span(pto.start, pto.end, cfg.zone)}."
+    if merged:
+        text += (
+            f"\nMerged with your PTO {_ids(merged)}, which it overlapped or touched: "
+            f"one entry now, #{pto.id}."
+        )
+    if clashes:
+        text += "\nYou are on call during it; arrange a swap for each shift:\n" + "\n".join(
+            _clash_lines(cfg, clashes)
+        )
+    else:
+        text += "\nYou are not on call during it."
+    return _reply(text)
+
+
+def list_reply(cfg: TeamConfig, overview: list[tuple[Pto, list[Conflict]]]) -> Reply:
+    rows: list[str] = []
+    for pto, clashes in overview:
+        rows.append(f"• #{pto.id} {span(pto.start, pto.end, cfg.zone)}")
+        rows += [f"    {line}" for line in _clash_lines(cfg, clashes)]
+    text = "*Your PTO*\n" + ("\n".join(rows) if rows else "• none recorded that is not over")
+    text += f"\nRecord more with {USAGE}; remove one with `/oncall pto cancel <id>`."
+    return _reply(text)
 
 
 async def answer(deps: Deps, user_id: str, args: str) -> Reply:
@@ -15,16 +72,32 @@ async def answer(deps: Deps, user_id: str, args: str) -> Reply:
     member = cfg.member_by_slack_id(user_id)
     if member is None:
         return error_reply("Only members of the on-call roster (schedules/team.toml) record PTO.")
-    if not args.strip() or args.strip().casefold() == "list":
-        return pto_list_reply(cfg, await deps.swaps.ptos_of(member.initials))
+    words = args.split()
+    verb = words[0].casefold() if words else "list"
+    if verb == "list" and len(words) <= 1:
+        return list_reply(cfg, await deps.swaps.pto_overview(member.initials))
+    if verb == "help":
+        return _reply(HELP)
+    if verb == "cancel":
+        if len(words) != 2 or not words[1].lstrip("#").isdigit():
+            return error_reply(
+                "Say which entry: `/oncall pto cancel <id>`, with an id from `/oncall pto`."
+            )
+        try:
+            gone = await deps.swaps.cancel_pto(member.initials, int(words[1].lstrip("#")))
+        except PtoRefused as exc:
+            return error_reply(str(exc))
+        return _reply(f"Cancelled your PTO #{gone.id} ({span(gone.start, gone.end, cfg.zone)}).")
     try:
         window = parse_swap_window(cfg, args, deps.clock.now())
-        pto = await deps.swaps.add_pto(member.initials, window)
+        pto, merged = await deps.swaps.record_pto(member.initials, window)
     except SwapError as exc:
-        return error_reply(f"{exc} Usage: {USAGE}.")
+        return error_reply(f"{exc} Usage: {USAGE}; `/oncall pto help` for more.")
+    except PtoRefused as exc:
+        return error_reply(str(exc))
     clashes = [
         c
-        for c in await deps.swaps.conflicts(pto.start, pto.end)
+        for c in await deps.swaps.conflicts(max(pto.start, deps.clock.now()), pto.end)
         if c.member == member.initials and c.reason == "PTO"
     ]
-    return pto_reply(cfg, pto, clashes)
+    return added_reply(cfg, pto, merged, clashes)

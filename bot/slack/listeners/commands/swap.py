@@ -73,4 +73,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(**error_reply(str(exc)).body())
             return
         deps.waker.wake()
-        await ack(**requested_reply(cfg, created).body())
+        # The asked person's PTO in the window: the requester hears of it at once.
+        _, _, ptos = await deps.swaps.request_context(created)
+        await ack(**requested_reply(cfg, created, ptos).body())
