@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config.models import Pipeline, TeamConfig
@@ -28,7 +28,7 @@ from bot.domain.rca import needs_rca
 from bot.domain.schedule import BeforeRotation, Rung
 from bot.metrics import Metrics
 from bot.services.schedule import ScheduleService
-from bot.store.incidents import IncidentStore, Stored
+from bot.store.incidents import JOIN_COUNT, IncidentStore, JoinReply, Stored
 
 log = logging.getLogger(__name__)
 CAS_ATTEMPTS = 8
@@ -36,6 +36,10 @@ CAS_ATTEMPTS = 8
 # Due steps of one claim handled at once (each is a few Redis round trips).
 TICK_CONCURRENCY = 32
 MAX_ROUNDS = 50
+
+# At most one thread reply per incident this often about the alerts that joined it: a storm
+# must not hold the channel behind Slack's one post per second (the rest are counted in).
+JOIN_REPLY_EVERY = timedelta(minutes=1)
 
 Transition = Callable[[Incident], tuple[Incident, list[Notice]]]
 # (pipeline, the alert as recorded, now) → the suppression that swallowed it, or None
@@ -48,6 +52,27 @@ class Outcome:
     created: bool
     mode: Mode | None
     detail: str
+
+
+def _value(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def join_reply(summary: str, value: float | None, by: str | None = None) -> JoinReply:
+    """What a joining alert (or, `by` someone, a second `/page`) says in the thread: the
+    page shows only the count, so this is where each join's summary and value are read."""
+    what = f"'{summary}'"
+    if value is not None:
+        what += f" (value {_value(value)})"
+    if by is not None:
+        what += f" from {by}"
+    noun = "page" if by is not None else "alert"
+    return JoinReply(
+        now=f"Another {noun} joined: {what}",
+        one=f"1 more {noun} joined: {what}",
+        many=f"{JOIN_COUNT} more {noun}s joined: latest {what}",
+        every=JOIN_REPLY_EVERY,
+    )
 
 
 class PagingService:
@@ -140,6 +165,10 @@ class PagingService:
             notices.append(IncidentMail(incident=inc.id, event="opened"))
         # The Home tabs of those it pages list it (a joining alert changes nobody's).
         notices += incident_refreshes(self.config, None, inc, notices)
+        by = None
+        if opened_by != "alert":
+            # Initials become a mention when sent; a non-roster opener is stored as one.
+            by = f"{{{opened_by}}}" if opened_by in self.roster else opened_by
         created, incident_id = await self.store.open_or_join(
             inc,
             notices,
@@ -147,6 +176,7 @@ class PagingService:
             value,
             events=incident_log.opened(inc),
             join_event=incident_log.alert_joined(now),
+            join_reply=join_reply(summary, value, by),
         )
         self.wake()
         if created:
@@ -180,7 +210,13 @@ class PagingService:
         key = alert.key() if mode is Mode.PAGE else f"{alert.key()}:{mode.value}"
         # Most alerts of a storm join an incident already open: that takes one call, before
         # any schedule work. A join that loses a race to a close opens anew just below.
-        joined = await self.store.join(key, now, alert.value, incident_log.alert_joined(now))
+        joined = await self.store.join(
+            key,
+            now,
+            alert.value,
+            incident_log.alert_joined(now),
+            join_reply(alert.summary, alert.value),
+        )
         if joined is not None:
             self.wake()
             return Outcome(joined, False, mode, "joined the open incident")

@@ -4,12 +4,14 @@ Slack error, and returns normally once the notice needs nothing more."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config.models import TeamConfig
@@ -103,6 +105,20 @@ def posts_for(notice: Notice | None) -> str | None:
 # incident of the pipeline had it, and that claim has since lapsed) offers the button.
 OWN_CHECKLIST_GRACE = timedelta(minutes=1)
 
+# A page DM links to the page message, so its first DMs (queued with the page's post) look
+# for that post for a moment (no longer than this after the incident opened): a page post
+# that Slack refused, paced or left unanswered must not hold back the page itself, which
+# then goes without its link.
+PAGE_LINK_WAIT = timedelta(seconds=15)
+# The page's post is usually being made alongside its first DMs (queued together): look
+# again this often, this many times (a fraction of a second in all), then send without the
+# link. Not NotReady: a Retry-After or a lost answer on the channel would hold the page DM
+# with it for seconds; and a storm's DMs, folded, link to whichever pages are posted.
+PAGE_POST_POLL = 0.05
+PAGE_POST_POLLS = 8
+# Page permalinks kept in memory: a page's DMs at each rung link to the same message.
+PERMALINKS_KEPT = 1000
+
 
 @dataclass
 class Senders:
@@ -117,6 +133,7 @@ class Senders:
     presence: PresenceSender | None = None
     # Draws App Home tabs (HomeRefresh); None in a bot without.
     home: HomeService | None = None
+    _permalinks: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
 
     async def send(self, notice: Notice, folded: list[PageDM]) -> None:
         now = self.out.now()
@@ -145,7 +162,9 @@ class Senders:
             case SwapRequestedDM():
                 swap = await self.swaps.get(notice.swap)
                 if swap is not None:
-                    await self._dm(notice.id, swap.requester, requested_reply(self.config, swap))
+                    _, _, ptos = await self.swaps.request_context(swap)
+                    reply = requested_reply(self.config, swap, ptos)
+                    await self._dm(notice.id, swap.requester, reply)
             case SwapRequestEdit():
                 await self._swap_edit(notice)
             case SwapOutcomeDM():
@@ -276,6 +295,14 @@ class Senders:
             # configuration); nothing to send.
             log.warning("cannot page %s: no slack_id in team.toml", member.initials)
             return
+        first = live[0][1]
+        if len(live) == 1 and not first.msg_ts and now - first.incident.opened_at < PAGE_LINK_WAIT:
+            for _ in range(PAGE_POST_POLLS):
+                await asyncio.sleep(PAGE_POST_POLL)
+                again = await self.paging.stored(first.incident.id)
+                if again is not None and again.msg_ts:
+                    live[0] = (live[0][0], again)
+                    break
         try:
             channel = await self.out.dm_channel(member.slack_id)
             # A page whose earlier send had no answer may be in Slack already: leave it
@@ -287,9 +314,11 @@ class Senders:
             if len(live) == 1:
                 n, stored = live[0]
                 where = self.config.pipeline(stored.incident.pipeline).channel
-                body = dm_message(self.config, stored.incident, n.text, where)
+                link = await self._permalink(stored)
+                body = dm_message(self.config, stored.incident, n.text, where, link)
             else:
-                body = folded_dm_message(self.config, [(s.incident, n.text) for n, s in live])
+                pages = [(s.incident, n.text, await self._permalink(s)) for n, s in live]
+                body = folded_dm_message(self.config, pages)
             ids = [n.id for n, _ in live]
             await self.out.post_once(ids[0], channel, also=ids[1:], urgent=True, **body)
         except SlackApiError as exc:
@@ -302,6 +331,30 @@ class Senders:
                 await self.paging.unreachable_member(
                     stored.incident.id, member.initials, f"Slack says `{code}`", now
                 )
+
+    async def _permalink(self, stored: Stored) -> str | None:
+        """The page message's permalink; None when it is not posted or Slack will not say
+        (the DM then names the channel only: a page never waits on its link)."""
+        if not (stored.msg_channel and stored.msg_ts):
+            return None
+        where = (stored.msg_channel, stored.msg_ts)
+        link = self._permalinks.get(where)
+        if link is not None:
+            return link
+        try:
+            resp = await self.out.client.chat_getPermalink(
+                channel=stored.msg_channel, message_ts=stored.msg_ts
+            )
+        except (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("no permalink for %s's page: %r", stored.incident.id, exc)
+            return None
+        got = resp.get("permalink")
+        if not isinstance(got, str) or not got:
+            return None
+        if len(self._permalinks) >= PERMALINKS_KEPT:
+            self._permalinks.pop(next(iter(self._permalinks)))
+        self._permalinks[where] = got
+        return got
 
     # --- checklists -------------------------------------------------------------------------
 
@@ -421,7 +474,10 @@ class Senders:
         swap = await self.swaps.get(notice.swap)
         if swap is None or swap.dm_ts:
             return
-        where = await self._dm(notice.id, swap.counterpart, request_dm(self.config, swap))
+        # The role(s) asked for and the asked person's PTO then, as the DM states them.
+        roles, back_roles, ptos = await self.swaps.request_context(swap)
+        dm = request_dm(self.config, swap, roles, back_roles, ptos)
+        where = await self._dm(notice.id, swap.counterpart, dm)
         if where is not None:
             await self.swaps.record_request_dm(swap.id, *where)
 

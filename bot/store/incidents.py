@@ -17,12 +17,45 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.domain.incident import Incident
-from bot.domain.notices import Notice, PageUpdate
+from bot.domain.notices import Notice, PageUpdate, ThreadReply, dump, with_id
 from bot.domain.rca import IncidentEvent
 from bot.store import keys, scripts
 from bot.store.outbox import Outbox
 
 PLACEHOLDER = "@@INCIDENT@@"
+# Where a folded join reply's text takes its count (see JoinReply and JOIN_REPLY_FN).
+JOIN_COUNT = "@@N@@"
+# A join reply's state outlives any window; it only has to outlast the reply it waits on.
+JOIN_REPLY_KEEP = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class JoinReply:
+    """What a joining alert says in its incident's thread. `now` is posted at once when the
+    thread heard of no join for `every`; otherwise the join is counted into the next reply,
+    due when that window ends: `one` when it tells of one join, else `many`, whose
+    JOIN_COUNT is replaced with how many."""
+
+    now: str
+    one: str
+    many: str
+    every: timedelta
+
+    def spec(self, now: datetime) -> str:
+        template = with_id(ThreadReply(incident=PLACEHOLDER, text=""), now)
+        return json.dumps(
+            {
+                "i": template.id,
+                "p": dump(template),
+                "l": int(template.lane),
+                "g": template.fold_group,
+                "now": self.now,
+                "one": self.one,
+                "many": self.many,
+                "every": self.every.total_seconds(),
+                "keep": int(JOIN_REPLY_KEEP.total_seconds()),
+            }
+        )
 
 
 def _log(events: Sequence[IncidentEvent]) -> str:
@@ -85,9 +118,11 @@ class IncidentStore:
         value: float | None = None,
         events: Sequence[IncidentEvent] = (),
         join_event: IncidentEvent | None = None,
+        join_reply: JoinReply | None = None,
     ) -> tuple[bool, str]:
         """Create `inc` (its id is assigned here) unless an open incident has its dedupe key,
-        in which case the alert joins that one. Returns (created, incident id)."""
+        in which case the alert joins that one (telling its thread, `join_reply`). Returns
+        (created, incident id)."""
         # Defaults left out (a quarter of the record): they come back on reading.
         data = inc.model_copy(update={"id": PLACEHOLDER}).model_dump_json(exclude_defaults=True)
         notices = [n.model_copy(update={"incident": PLACEHOLDER}) for n in notices]
@@ -119,15 +154,21 @@ class IncidentStore:
                 _log(events),
                 "" if join_event is None else join_event.model_dump_json(),
                 repr(inc.urgency),
+                "" if join_reply is None else join_reply.spec(now),
             ],
         )
         return bool(int(created)), str(incident_id)
 
     async def join(
-        self, dedupe_key: str, now: datetime, value: float | None, event: IncidentEvent
+        self,
+        dedupe_key: str,
+        now: datetime,
+        value: float | None,
+        event: IncidentEvent,
+        reply: JoinReply | None = None,
     ) -> str | None:
         """Join the open incident with `dedupe_key` (count, last value, log, a redraw of its
-        page) in one call; its id, or None when none is open."""
+        page, `reply` in its thread) in one call; its id, or None when none is open."""
         envs, at, ttl = self.outbox.enqueue_args([PageUpdate(incident=PLACEHOLDER)], now)
         joined = await self._join(
             keys=[keys.dedupe(dedupe_key)],
@@ -139,6 +180,7 @@ class IncidentStore:
                 keys.OUTBOX_PREFIX,
                 ttl,
                 event.model_dump_json(),
+                "" if reply is None else reply.spec(now),
             ],
         )
         return None if joined is None else str(joined)

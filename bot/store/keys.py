@@ -243,3 +243,11 @@ def runbook_copy(digest: str) -> str:
     """String (Runbook JSON) with a TTL: one version of a runbook, by content hash, named by
     the checklist records that use it (bot/store/checklists.py)."""
     return f"{PREFIX}runbook:{digest}"
+
+
+def join_reply(incident_id: str) -> str:
+    """Hash with a TTL: at (the due time, epoch s, of the last thread reply about alerts
+    that joined the incident, as queued), id (that reply's notice), held (how many joins it
+    tells of). A join within a minute of `at` folds into the next reply instead of posting
+    its own. scripts.JOIN_REPLY_FN builds it as incident(id) .. ':joinreply'."""
+    return f"{incident(incident_id)}:joinreply"

@@ -63,15 +63,68 @@ return 1
 """
 )
 
+# Tell an incident's thread about an alert that joined it, at most one reply per `every`
+# seconds: a storm of joins must not hold the channel behind Slack's one post per second,
+# yet every join's summary and value must be readable somewhere. The first join after a
+# quiet window is told at once; the joins after it are counted into one reply due when the
+# window ends, rewritten in place (count, latest summary) while nobody has claimed it. A
+# claimed one (its score is no longer its due time) is left alone and a new one is queued.
+# The state (`at`: the last reply's due time as queued, `id`: that reply, `held`: joins it
+# tells of) lives at the incident key .. ':joinreply' (keys.join_reply).
+# spec: JSON {i: a fresh notice id, p: ThreadReply payload, l: its lane, g: its fold group
+#       (both holding PLACEHOLDER), now: text when told at once, one / many: texts of a
+#       folded reply (many holds @@N@@ for the count), every: s, keep: s} or "" for none
+JOIN_REPLY_FN = """
+local function join_reply(ikey, incident, spec, now, ob, ttl)
+  if spec == '' then return end
+  local s = cjson.decode(spec)
+  local jkey = ikey .. ':joinreply'
+  local q = ob .. 'queue:' .. s.l
+  local group = (string.gsub(s.g, '@@INCIDENT@@', incident))
+  local p = cjson.decode(s.p)
+  p.incident = incident
+  local function put(nid, due, text)
+    p.id = nid
+    p.text = text
+    redis.call('SET', ob .. 'notice:' .. nid, cjson.encode(p), 'EX', ttl)
+    redis.call('ZADD', q, due, nid)
+    redis.call('SADD', ob .. 'fold:' .. group, nid)
+  end
+  local f = redis.call('HMGET', jkey, 'at', 'id')
+  local at = tonumber(f[1])
+  local t = tonumber(now)
+  if at and at > t and f[2] then
+    local score = redis.call('ZSCORE', q, f[2])
+    if score and tonumber(score) == at then
+      local held = redis.call('HINCRBY', jkey, 'held', 1)
+      put(f[2], f[1], (string.gsub(s.many, '@@N@@', tostring(held), 1)))
+      return
+    end
+  end
+  if at and at + s.every > t then
+    -- Due when the window ends; its id sorts by that time, as the thread's order is.
+    local due = string.format('%.3f', at + s.every)
+    local nid = string.format('%013d', math.floor(tonumber(due) * 1000)) .. string.sub(s.i, 14)
+    put(nid, due, s.one)
+    redis.call('HSET', jkey, 'at', due, 'id', nid, 'held', 1)
+  else
+    put(s.i, now, s.now)
+    redis.call('HSET', jkey, 'at', now, 'id', s.i, 'held', 1)
+  end
+  redis.call('EXPIRE', jkey, s.keep)
+end
+"""
+
 # Open an incident, or join the open one with the same dedupe key.
 # KEYS: dedupe, open set, due zset, seq, urgency zset
 # ARGV: data template (holds PLACEHOLDER where the id goes), due score or "", envelopes for a
 #       new incident, ack window ms or "", incident key prefix, last value or "", now,
 #       envelopes for a join, outbox prefix, payload TTL, ack-window key prefix,
 #       the opening's events (JSON list of JSON strings), the join's event JSON or "",
-#       the urgency score
+#       the urgency score, the join's thread reply spec or "" (see JOIN_REPLY_FN)
 OPEN_OR_JOIN = (
     ENQUEUE_FN
+    + JOIN_REPLY_FN
     + """
 local PLACEHOLDER = '@@INCIDENT@@'
 local existing = redis.call('GET', KEYS[1])
@@ -81,6 +134,7 @@ if existing then
   if ARGV[6] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[6]) end
   enqueue(ARGV[9], (string.gsub(ARGV[8], PLACEHOLDER, existing)), ARGV[7], ARGV[10])
   if ARGV[13] ~= '' then redis.call('RPUSH', ikey .. ':events', ARGV[13]) end
+  join_reply(ikey, existing, ARGV[15] or '', ARGV[7], ARGV[9], ARGV[10])
   return {0, existing}
 end
 local n = redis.call('INCR', KEYS[4])
@@ -103,9 +157,11 @@ return {1, id}
 # OPEN_OR_JOIN alone, so an alert for an incident already open costs this one call and no
 # schedule work (issue #14). Returns the incident's id, or false when none is open.
 # KEYS: dedupe. ARGV: incident key prefix, last value or "", now, envelopes for the join
-#       (holding PLACEHOLDER where the id goes), outbox prefix, payload TTL, event JSON or ""
+#       (holding PLACEHOLDER where the id goes), outbox prefix, payload TTL, event JSON or "",
+#       thread reply spec or "" (see JOIN_REPLY_FN)
 JOIN_OPEN = (
     ENQUEUE_FN
+    + JOIN_REPLY_FN
     + """
 local existing = redis.call('GET', KEYS[1])
 if not existing then return false end
@@ -114,6 +170,7 @@ redis.call('HINCRBY', ikey, 'count', 1)
 if ARGV[2] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[2]) end
 enqueue(ARGV[5], (string.gsub(ARGV[4], '@@INCIDENT@@', existing)), ARGV[3], ARGV[6])
 if ARGV[7] ~= '' then redis.call('RPUSH', ikey .. ':events', ARGV[7]) end
+join_reply(ikey, existing, ARGV[8] or '', ARGV[3], ARGV[5], ARGV[6])
 return existing
 """
 )

@@ -420,7 +420,11 @@ async def test_notifications_close_by_themselves_and_free_their_dedupe_key(
     again = await harness.alert(_alert("profit-unit", "completeness", 91))
     assert again.json["accepted"][0]["created"] is False  # joins while open
     await advance(harness, 12 * 60)
-    assert thread(harness) == ["Closed automatically after 12 h."]
+    # The joining alert's summary and value are told in the thread (issue #12 item 7).
+    assert thread(harness) == [
+        "Another alert joined: 'completeness bad' (value 91)",
+        "Closed automatically after 12 h.",
+    ]
     assert "Closed automatically" in _t(harness.slack.of("chat.update")[-1])
     assert dms(harness) == []
     later = await harness.alert(_alert("profit-unit", "completeness", 92))

@@ -547,6 +547,7 @@ async def _incidents(client: Redis, ids: list[str]) -> dict[str, StoredIncident]
 _PAGED_AS = re.compile(r"You are paged as (.+?)\.")
 _INCIDENT = re.compile(r"\b(INC-\d+)\b")
 _PAGE_TITLE = re.compile(r"\bPage (INC-\d+) ·")
+_JOIN_REPLY = re.compile(r"^(Another (alert|page) joined|\d+ more (alert|page)s? joined)")
 
 
 def dm_kind(text: str) -> str:
@@ -710,13 +711,17 @@ def _check(
         for m in [_PAGE_TITLE.search(str(c.args.get("text", "")))]
         if m
     )
+    # Replies telling of joining alerts (a retried alert POST joins its own incident) are
+    # not transitions: counted apart from the one-per-rung rule below.
     replies = collections.Counter(
-        str(c.args["thread_ts"]) for c in posts if c.args.get("thread_ts")
+        str(c.args["thread_ts"])
+        for c in posts
+        if c.args.get("thread_ts") and not _JOIN_REPLY.match(str(c.args.get("text", "")))
     )
     reply_texts = collections.Counter(
         (str(c.args["thread_ts"]), str(c.args.get("text")))
         for c in posts
-        if c.args.get("thread_ts")
+        if c.args.get("thread_ts") and not _JOIN_REPLY.match(str(c.args.get("text", "")))
     )
     for (ts, text), n in reply_texts.items():
         if n > 1:

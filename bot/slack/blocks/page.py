@@ -184,10 +184,18 @@ def page_message(
 
 
 def dm_message(
-    cfg: TeamConfig, inc: Incident, text: str, permalink_channel: str | None
+    cfg: TeamConfig,
+    inc: Incident,
+    text: str,
+    permalink_channel: str | None,
+    permalink: str | None = None,
 ) -> dict[str, Any]:
+    """A page to one person; `permalink` links to the page message, whose thread says
+    what happened so far (None when Slack could not say: the channel is named alone)."""
     title = page_title(cfg, inc)
     where = f" See {permalink_channel}." if permalink_channel else ""
+    if permalink:
+        where = f" See <{permalink}|the page in {permalink_channel or 'its channel'}>."
     body = f"{fill(cfg, text)} *{title}*: {inc.summary}.{where}"
     blocks: list[Block] = [section(body)]
     if inc.status is Status.TRIGGERED and inc.mode is Mode.PAGE:
@@ -197,13 +205,18 @@ def dm_message(
     return {"text": body, "blocks": blocks}
 
 
-def folded_dm_message(cfg: TeamConfig, pages: Sequence[tuple[Incident, str]]) -> dict[str, Any]:
-    """Several pages for one person that fell due together: one DM, each with its ACK."""
+def folded_dm_message(
+    cfg: TeamConfig, pages: Sequence[tuple[Incident, str, str | None]]
+) -> dict[str, Any]:
+    """Several pages for one person that fell due together: one DM, each with its ACK and
+    a link to its page message (the third of each, when Slack gave one)."""
     title = f":rotating_light: You are paged for {len(pages)} incidents"
     blocks: list[Block] = [section(f"*{title}*")]
     lines = []
-    for inc, why in pages:
+    for inc, why, permalink in pages:
         line = f"{fill(cfg, why)} *{page_title(cfg, inc)}*: {inc.summary}."
+        if permalink:
+            line += f" See <{permalink}|the page>."
         lines.append(line)
         blocks.append(section(line))
         blocks.append(

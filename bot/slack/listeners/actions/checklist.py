@@ -1,4 +1,5 @@
-"""A click on a checklist's checkboxes: merge it into the run; the redraw is queued with it."""
+"""A click on a checklist's checkboxes: merge it into the run; the redraw is queued with it.
+Someone paged who works the checklist without ACKing is reminded that the page escalates."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pydantic import BaseModel, ConfigDict
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
-from bot.domain.checklist import ChecklistNotFound, selection_change
+from bot.domain.checklist import ChecklistNotFound, ChecklistRun, selection_change
+from bot.domain.incident import Mode, Status
 from bot.slack import ids
-from bot.slack.blocks.common import error_reply
+from bot.slack.blocks.common import Reply, actions, button, error_reply, section
 from bot.slack.blocks.runbook import run_id_of
 from bot.slack.listeners.common import tell
 
@@ -58,6 +60,25 @@ def read_click(body: dict[str, Any], action: dict[str, Any]) -> Click:
     raise ClickError(f"I could not find the checklist you clicked in its message. {REFRESH}")
 
 
+async def unacked_hint(deps: Deps, run: ChecklistRun, user_id: str) -> Reply | None:
+    """An ACK button for someone paged for the run's incident who ticks its checklist while
+    nobody ACKed it: working it is not ACKing it, and the page goes on to the next rung."""
+    member = deps.config.member_by_slack_id(user_id)
+    if run.incident_id is None or member is None:
+        return None
+    stored = await deps.paging.stored(run.incident_id)
+    if stored is None:
+        return None
+    inc = stored.incident
+    if inc.mode is not Mode.PAGE or inc.status is not Status.TRIGGERED:
+        return None
+    if member.initials not in {p.member for p in inc.paged}:
+        return None
+    text = f"{inc.id} is not ACKed yet: it keeps escalating."
+    ack = button("ACK", ids.ACTION_PAGE_ACK, inc.id, "primary")
+    return Reply(text=text, blocks=[section(text), actions(ids.PAGE_ACTIONS_BLOCK, ack)])
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(ids.CHECKLIST_TICK)
     async def tick(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -65,8 +86,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             click = read_click(body, action)
             change = selection_change(click.shown, click.selected, click.offered)
-            await deps.checklists.record_click(click.run_id, change, body["user"]["id"])
+            user_id = body["user"]["id"]
+            run = await deps.checklists.record_click(click.run_id, change, user_id)
             deps.waker.wake()
+            # An answer to this click, not a consequence of the tick: a tick saved without
+            # it (a crash in between) loses nothing the incident needs.
+            hint = await unacked_hint(deps, run, str(user_id)) if url else None
+            if hint is not None:
+                await tell(deps, url, hint)
         except ClickError as exc:
             await tell(deps, url, error_reply(str(exc)))
         except ChecklistNotFound as exc:
