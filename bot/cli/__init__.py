@@ -54,8 +54,26 @@ __all__ = [
 ]
 
 
+# `oncall-bot --help` lists only the subcommand names, not their options, so every form is
+# spelled out here with an example; tests/test_cli_help.py checks it against the parser.
+EPILOG = """subcommands, one line each with an example:
+  serve [--embedded-store]    run the bot (HTTP on $PORT, or Socket Mode): `oncall-bot serve`
+  check [--slack]             validate config, runbooks (and token): `oncall-bot check --slack`
+  members [--resolve]         the roster's Slack IDs: `oncall-bot members --resolve`
+  console [--at TIME]         the bot in a terminal: `oncall-bot console --at "2025-10-20 09:00"`
+  export [--rca INC-7]        swaps and PTO as TOML, or an RCA: `oncall-bot export --rca INC-7`
+  outbox [--requeue ID|all]   undeliverable notices: `oncall-bot outbox --requeue all`
+
+`oncall-bot <subcommand> --help` describes one subcommand's options."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="oncall-bot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="oncall-bot",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     serve = sub.add_parser("serve", help="run the bot (HTTP on $PORT, or Socket Mode)")
     serve.add_argument("--embedded-store", action="store_true", help="in-memory fakeredis")

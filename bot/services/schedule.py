@@ -21,6 +21,8 @@ from bot.domain.schedule import (
 )
 
 T = TypeVar("T")
+# Answers kept per segment at most (per_segment): one per minute and question.
+DRAWN_MAX = 256
 
 OverrideSource = Callable[[datetime, datetime], Awaitable[list[Override]]]
 # Warnings to show under the weeks they fall in (e.g. on call during PTO): (when, line).
@@ -94,6 +96,8 @@ class ScheduleService:
         if self._last is None or self._last[1] is not seg:
             return draw()
         if key not in self._drawn:
+            if len(self._drawn) >= DRAWN_MAX:
+                self._drawn.clear()  # a long segment asked about minute after minute
             self._drawn[key] = draw()
         return cast(T, self._drawn[key])
 

@@ -19,14 +19,8 @@ from bot.domain.rca import ActionItem, Rca
 from bot.domain.suppressions import Suppression
 from bot.domain.timefmt import stamp
 from bot.slack import ids
-from bot.slack.blocks.common import chunk_lines
-from bot.slack.blocks.handover import (
-    MAX_BLOCKS,
-    SECTION_LIMIT,
-    digest_reply,
-    preview_reply,
-    reminder_text,
-)
+from bot.slack.blocks.common import MAX_BLOCKS, SECTION_LIMIT, chunk_lines
+from bot.slack.blocks.handover import digest_reply, preview_reply, reminder_text
 from tests.conftest import IST, ist
 
 BOUNDARY = ist("2025-10-20 09:00")  # Diwali: SK/PR hand over to AM/PR

@@ -27,11 +27,37 @@ class Reply(BaseModel):
         return {"text": self.text, "blocks": self.blocks, "response_type": self.response_type}
 
 
+# Slack's limits: a section's text, and the blocks of one message.
+SECTION_LIMIT = 3000
+MAX_BLOCKS = 50
+
+
 def section(text: str, block_id: str | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    """One section. Text over Slack's limit ends in "…" so a cut is visible; an answer that
+    can run long goes through sections() instead, which loses nothing."""
+    if len(text) > SECTION_LIMIT:
+        text = text[: SECTION_LIMIT - 1] + "…"
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
     if block_id:
         block["block_id"] = block_id
     return block
+
+
+def sections(text: str) -> list[Block]:
+    """`text` as as many sections as Slack's limit needs, split between lines (or, inside
+    one over-long line, at a space), so no word is cut and nothing dropped."""
+    return [section(piece) for piece in chunk_lines(text.split("\n"))]
+
+
+def fit_blocks(blocks: list[Block], more: str, limit: int = MAX_BLOCKS) -> list[Block]:
+    """`blocks` within Slack's per-message limit; when they do not fit, the last one kept
+    says how many were left out and `more`, the command that shows them, rather than Slack
+    refusing the message or the rest vanishing."""
+    if len(blocks) <= limit:
+        return blocks
+    kept = blocks[: limit - 1]
+    left = len(blocks) - len(kept)
+    return [*kept, context(f"… and {left} more: {more}")]
 
 
 def context(text: str) -> Block:
@@ -72,10 +98,22 @@ def person(cfg: TeamConfig, initials: str) -> str:
     return f"{m.name} ({m.mention})" if m.slack_id else m.name
 
 
-def chunk_lines(lines: list[str], limit: int = 3000) -> list[str]:
+def _split_line(line: str, limit: int) -> list[str]:
+    """`line` in pieces of at most `limit`, each cut after the last space that fits; only
+    a run of `limit` characters without a space is cut inside it."""
+    pieces: list[str] = []
+    while len(line) > limit:
+        cut = line.rfind(" ", 0, limit) + 1 or limit
+        pieces.append(line[:cut])
+        line = line[cut:]
+    pieces.append(line)
+    return pieces
+
+
+def chunk_lines(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
     """Pack lines into texts of at most `limit` characters, in order, losing nothing: a
-    line longer than the limit on its own is split across texts."""
-    pieces = [line[i : i + limit] for line in lines for i in range(0, max(len(line), 1), limit)]
+    line longer than the limit on its own is split across texts, at a space if it has one."""
+    pieces = [piece for line in lines for piece in _split_line(line, limit)]
     out: list[str] = []
     for piece in pieces:
         if out and len(out[-1]) + 1 + len(piece) <= limit:

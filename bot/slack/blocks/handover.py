@@ -23,6 +23,7 @@ from bot.domain.suppressions import ALL
 from bot.domain.timefmt import day_label, stamp
 from bot.slack import ids
 from bot.slack.blocks.common import (
+    MAX_BLOCKS,
     Block,
     Reply,
     actions,
@@ -33,10 +34,6 @@ from bot.slack.blocks.common import (
     section,
 )
 
-# Another engineer moves these to bot/slack/ids.py; listeners should import them from there.
-
-SECTION_LIMIT = 3000  # characters in a section's text
-MAX_BLOCKS = 50  # blocks in one message
 SEVERITY_ICON = {
     "sev1": ":red_circle:",
     "sev2": ":large_orange_circle:",

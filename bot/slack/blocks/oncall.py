@@ -9,15 +9,31 @@ from bot.domain.pto import Conflict
 from bot.domain.schedule import LadderRole, Rung, Segment, WeekView
 from bot.domain.shifts import Shift
 from bot.domain.timefmt import stamp
-from bot.slack.blocks.common import Reply, context, header, person, section, when
+from bot.slack.blocks.common import (
+    MAX_BLOCKS,
+    SECTION_LIMIT,
+    Block,
+    Reply,
+    chunk_lines,
+    context,
+    fit_blocks,
+    header,
+    person,
+    section,
+    sections,
+    when,
+)
+from bot.slack.blocks.page import INCIDENTS_PER_PAGE
 
 HELP = """*`/oncall`* — who is on call
 • `/oncall` or `/oncall now` — Primary and Backup right now
-• `/oncall now <pipeline>` — the whole escalation ladder for a pipeline
+• `/oncall now <pipeline>` — the whole escalation ladder for a pipeline, e.g. \
+`/oncall now growth-agg`
 • `/oncall at <date time> [pipeline]` — e.g. `2025-10-20 08:00`, `2026-03-04`, \
 `2025-10-20 03:00 UTC`, `tomorrow 10:00` (IST unless a zone is given)
-• `/oncall week [date]` — the rotation week containing a date
-• `/oncall schedule [N]` — the next N weeks (default 8) with holiday exchanges and swaps
+• `/oncall week [date]` — the rotation week containing a date, e.g. `/oncall week 2025-10-20`
+• `/oncall schedule [N]` — the next N weeks (default 8, up to 52) with holiday exchanges, \
+swaps and PTO, e.g. `/oncall schedule 52`
 • `/oncall me` — your shifts in the next 8 weeks: role, window, why, and any PTO or company \
 holiday inside one
 • `/oncall next [@member]` — the next shift of a member (default you), e.g. `/oncall next @CW`
@@ -25,10 +41,31 @@ holiday inside one
 • `/oncall <date time> [pipeline]` — short for `/oncall at …`, e.g. `/oncall 2025-10-20 08:00`
 • `/oncall help` — this message"""
 
+# One line for each `/oncall <word>` another feature registers (bot/slack/listeners), keyed
+# by the word; tests/slack/test_help_complete.py fails when a registered word has none.
+EXTRA_HELP = {
+    "handover": "• `/oncall handover` — the next Monday handover's digest as it would read now",
+    "incidents": "• `/oncall incidents [page N]` — open incidents, most urgent first, "
+    f"{INCIDENTS_PER_PAGE} a page, with their status and time to the next step, e.g. "
+    "`/oncall incidents page 2`",
+    "pto": "• `/oncall pto <window>` — record your leave and see whether you are on call "
+    "during it, e.g. `/oncall pto 2025-09-03..2025-09-05`; `/oncall pto` lists yours",
+    "runs": "• `/oncall runs <pipeline> [days]` — a pipeline's deliveries against its "
+    "deadline, day by day (default 7 days), e.g. `/oncall runs growth-agg 14`",
+    "suppress": "• `/oncall suppress <pipeline|all> <duration or until-time> <reason>` — "
+    "silence a pipeline's alerts during maintenance, e.g. "
+    "`/oncall suppress growth-agg 2h warehouse maintenance`",
+    "suppressions": "• `/oncall suppressions` — the active and upcoming suppressions",
+    "unsuppress": "• `/oncall unsuppress <id>` — end a suppression early, e.g. "
+    "`/oncall unsuppress S-3`",
+}
+
 
 def help_reply(extra: list[str] | None = None) -> Reply:
-    text = HELP + ("\n" + "\n".join(extra) if extra else "")
-    return Reply(text=text, blocks=[section(text)])
+    """The help, with a line for each extra subcommand named in `extra`."""
+    lines = [EXTRA_HELP.get(name, f"• `/oncall {name}` …") for name in extra or []]
+    text = "\n".join([HELP, *lines])
+    return Reply(text=text, blocks=sections(text))
 
 
 def _ladder_lines(cfg: TeamConfig, pipeline: Pipeline, rungs: list[Rung]) -> list[str]:
@@ -63,6 +100,8 @@ def shift_reply(
     zone = cfg.zone
     until = when(seg.end, zone)
     why = "; ".join(seg.reasons)
+    # The instant the answer is for, resolved: `/oncall at …` passes it in `asked`.
+    asked = f"now ({stamp(at, zone)})" if asked == "now" else asked
     head = f"On call {asked}" + (f" for {pipeline.name}" if pipeline else "")
     lines = [
         f"*Primary:* {person(cfg, seg.primary)}",
@@ -91,22 +130,56 @@ def shift_reply(
     return Reply(text=text, blocks=blocks)
 
 
+def _table(head: str, rows: list[str]) -> list[str]:
+    """The table rows as texts that each fit a section; a code fence cannot span sections,
+    so each text is fenced on its own and repeats the column heads."""
+    room = SECTION_LIMIT - len(head) - len("```\n\n\n```")
+    return [f"```\n{head}\n{rows_}\n```" for rows_ in chunk_lines(rows, room)]
+
+
+def _schedule_blocks(
+    title: str, head: str, rows: list[str], notes: list[list[str]], shown: int
+) -> list[Block]:
+    kept = [note for week in notes[:shown] for note in week]
+    annotations = "\n".join(kept) if kept else "No holiday exchanges or swaps in these weeks."
+    return [
+        header(title),
+        *(section(t) for t in _table(head, rows[:shown])),
+        *sections(annotations),
+    ]
+
+
 def schedule_reply(cfg: TeamConfig, weeks: list[WeekView], title: str) -> Reply:
     zone = cfg.zone
-    rows = ["```", f"{'Week':<5} {'Dates (Mon→Mon)':<25} {'Primary':<8} {'Backup':<8}"]
-    notes: list[str] = []
+    head = f"{'Week':<5} {'Dates (Mon→Mon)':<25} {'Primary':<8} {'Backup':<8}"
+    rows: list[str] = []
+    notes: list[list[str]] = []
     for w in weeks:
         dates = f"{w.start.astimezone(zone):%Y-%m-%d} → {w.end.astimezone(zone):%Y-%m-%d}"
         rows.append(f"{w.cycle_week:<5} {dates:<25} {w.primary:<8} {w.backup:<8}")
-        notes.extend(f"• {note}" for note in w.annotations)
-    rows.append("```")
-    body = "\n".join(rows)
-    annotations = "\n".join(notes) if notes else "No holiday exchanges or swaps in these weeks."
+        notes.append([f"• {note}" for note in w.annotations])
+    body = "\n".join(["```", head, *rows, "```"])
+    flat = [note for week in notes for note in week]
+    annotations = "\n".join(flat) if flat else "No holiday exchanges or swaps in these weeks."
     text = f"{title}\n{body}\n{annotations}"
-    return Reply(
-        text=text,
-        blocks=[header(title), section(body), section(annotations)],
-    )
+    # Over Slack's 50 blocks, whole weeks (row and notes together) are left off the end and
+    # the answer says which, rather than Slack refusing it or the tail vanishing.
+    shown = len(weeks)
+    blocks = _schedule_blocks(title, head, rows, notes, shown)
+    if len(blocks) > MAX_BLOCKS:
+        while shown > 1 and len(blocks) > MAX_BLOCKS - 1:
+            shown -= 1
+            blocks = _schedule_blocks(title, head, rows, notes, shown)
+        first = f"{weeks[shown].start.astimezone(zone):%Y-%m-%d}"
+        more = (
+            f"… and {len(weeks) - shown} more weeks: `/oncall week {first}`, "
+            "then each week after it"
+        )
+        blocks.append(context(more))
+        text += f"\n{more}"
+    # Only one week's notes could still overflow; fit_blocks then says so.
+    last = f"{weeks[-1].start.astimezone(zone):%Y-%m-%d}" if weeks else ""
+    return Reply(text=text, blocks=fit_blocks(blocks, f"`/oncall week {last}`"))
 
 
 def _window(start: datetime, end: datetime, zone: tzinfo) -> str:

@@ -113,11 +113,12 @@ def actions_reply(items: list[tuple[Rca, ActionItem]], whose: str) -> Reply:
 HELP = "\n".join(
     [
         "*`/rca`*: root-cause analyses for investor Sev-1/Sev-2 incidents.",
-        "• `/rca` lists open RCAs with their due dates, e.g. `/rca`",
+        "• `/rca` or `/rca list` lists open RCAs with their due dates, e.g. `/rca`",
         "• `/rca write <incident>` opens the blameless template, e.g. `/rca write INC-7`",
         "• `/rca assign <incident> @member` hands it over, e.g. `/rca assign INC-7 @PR`",
-        "• `/rca actions [all]` lists your open action items (or everyone's)",
+        "• `/rca actions [all]` lists your open action items (or everyone's), "
+        "e.g. `/rca actions all`",
         "• `/rca done <incident> <item>` marks your action item done, e.g. `/rca done INC-7 A2`",
-        "• `/rca help` shows this",
+        "• `/rca help` shows this, e.g. `/rca help`",
     ]
 )

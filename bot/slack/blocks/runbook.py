@@ -17,10 +17,18 @@ from bot.config.models import Pipeline, TeamConfig
 from bot.domain.checklist import ChecklistRun, chunk_steps
 from bot.domain.runbook import Runbook, Step
 from bot.slack import ids
-from bot.slack.blocks.common import Block, Reply, context, header, section, when
+from bot.slack.blocks.common import (
+    MAX_BLOCKS,
+    Block,
+    Reply,
+    context,
+    header,
+    section,
+    sections,
+    when,
+)
+from bot.slack.blocks.common import SECTION_LIMIT as MAX_SECTION
 
-MAX_BLOCKS = 50
-MAX_SECTION = 3000
 MAX_OPTION_TEXT = 75
 _DASHBOARD = re.compile(r"\[\[([^\[\]]*)\]\]")
 
@@ -226,11 +234,29 @@ def parent_message(cfg: TeamConfig, run: ChecklistRun) -> Message:
     return Message(text=text, blocks=blocks)
 
 
+def _usage(cfg: TeamConfig, runbooks: dict[str, Runbook]) -> list[str]:
+    """Every `/runbook` form, one line each with an example; `/runbook` alone, `list` and
+    `help` all answer with this and the list, so it is where people learn the command."""
+    slug = next(iter(runbooks), cfg.pipelines[0].slug if cfg.pipelines else "growth-agg")
+    return [
+        "*`/runbook`* — a pipeline's runbook as a checklist the channel ticks together",
+        f"• `/runbook <pipeline>` — post its runbook here as a checklist, e.g. `/runbook {slug}`",
+        "• `/runbook` or `/runbook list` — the runbooks loaded, e.g. `/runbook list`",
+        "• `/runbook help` — this message",
+    ]
+
+
 def runbook_list_reply(cfg: TeamConfig, runbooks: dict[str, Runbook]) -> Reply:
+    usage = _usage(cfg, runbooks)
     if not runbooks:
-        text = "No runbooks are loaded. Add `runbooks/<pipeline>.md` and run `oncall-bot check`."
-        return Reply(text=text, blocks=[section(text)])
-    lines = ["*Runbooks* — `/runbook <pipeline>` posts one as a checklist here"]
+        text = "\n".join(
+            [
+                *usage,
+                "No runbooks are loaded. Add `runbooks/<pipeline>.md` and run `oncall-bot check`.",
+            ]
+        )
+        return Reply(text=text, blocks=sections(text))
+    lines = [*usage, "*Runbooks* — `/runbook <pipeline>` posts one as a checklist here"]
     for p in cfg.pipelines:
         runbook = runbooks.get(p.slug)
         if runbook is None:
@@ -240,4 +266,4 @@ def runbook_list_reply(cfg: TeamConfig, runbooks: dict[str, Runbook]) -> Reply:
         aka = f" (also {also})" if also else ""
         lines.append(f"• `{p.slug}` — {escape(p.name)}, {len(runbook.steps)} steps{aka}")
     text = "\n".join(lines)
-    return Reply(text=text, blocks=[section(text)])
+    return Reply(text=text, blocks=sections(text))

@@ -77,16 +77,18 @@ async def answer(
             f"{exc} Valid: `/oncall` {valid}, `@member` or a date (try `/oncall help`)."
         )
     if query.kind == "help":
-        return help_reply([f"• `/oncall {name}` …" for name in extra])
+        return help_reply(list(extra))
     if query.kind in ("shifts", "next"):
         return await _shifts_answer(deps, query, user_id)
     try:
         if query.kind == "now":
             seg, rungs = await deps.schedule.ladder(query.at, query.pipeline)
             slug = query.pipeline.slug if query.pipeline else None
+            # Per minute: the header shows the instant asked about, to the minute.
+            minute = int(query.at.timestamp()) // 60
             return deps.schedule.per_segment(
                 seg,
-                ("now", query.asked, slug),
+                ("now", query.asked, slug, minute),
                 lambda: shift_reply(cfg, seg, query.at, query.asked, query.pipeline, rungs),
             )
         if query.kind == "week":

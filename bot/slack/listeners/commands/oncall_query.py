@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.config.models import Member, Pipeline, TeamConfig
 from bot.domain.names import find_pipeline, unknown_pipeline_message
-from bot.domain.timeparse import FORMS, TimeParseError, parse_instant
+from bot.domain.timefmt import stamp
+from bot.domain.timeparse import FORMS, TimeParseError, parse_instant, split_zone
 
 MAX_WEEKS = 52
 
@@ -33,13 +34,24 @@ class QueryError(ValueError):
         self.show_usage = show_usage
 
 
+def resolved(cfg: TeamConfig, at: datetime, typed: str) -> str:
+    """How a header names the instant asked about: as resolved, in the rotation's zone with
+    the weekday (`at Mon 20 Oct 2025, 19:30 IST`), and as typed in another zone when one was
+    given (`… (10:00 America/New_York)`), never the words typed (`tomorrow 10:00`)."""
+    label = f"at {stamp(at, cfg.zone)}"
+    _, zone = split_zone(typed.strip(), cfg.zone)
+    if zone != cfg.zone:
+        label += f" ({at.astimezone(zone):%H:%M} {zone})"
+    return label
+
+
 def _instant_and_pipeline(
     cfg: TeamConfig, words: list[str], now: datetime
 ) -> tuple[datetime, str, Pipeline | None]:
     text = " ".join(words)
     try:
         at, _ = parse_instant(text, now, cfg.zone)
-        return at, text, None
+        return at, resolved(cfg, at, text), None
     except TimeParseError as first_error:
         # The pipeline, if any, is the tail: try the longest tail that names one.
         for cut in range(1, min(4, len(words))):
@@ -47,7 +59,16 @@ def _instant_and_pipeline(
             if pipeline is not None:
                 head = " ".join(words[:-cut])
                 at, _ = parse_instant(head, now, cfg.zone)
-                return at, head, pipeline
+                return at, resolved(cfg, at, head), pipeline
+        # A date that parses without its last word: that word is a mistyped pipeline
+        # (`/oncall at 2025-10-20 10:00 grwth`), not a bad date.
+        if len(words) > 1:
+            try:
+                parse_instant(" ".join(words[:-1]), now, cfg.zone)
+            except TimeParseError:
+                pass
+            else:
+                raise QueryError(unknown_pipeline_message(cfg, words[-1])) from None
         raise QueryError(str(first_error)) from None
 
 
@@ -106,7 +127,7 @@ def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
             if not rest:
                 raise QueryError(f"`/oncall at` needs a date or time: {FORMS}")
             at, asked, pipeline = _instant_and_pipeline(cfg, rest, now)
-            return OncallQuery(kind="now", at=at, asked=f"at {asked}", pipeline=pipeline)
+            return OncallQuery(kind="now", at=at, asked=asked, pipeline=pipeline)
         if sub == "week":
             at = parse_instant(" ".join(rest), now, cfg.zone)[0] if rest else now
             return OncallQuery(kind="week", at=at)
@@ -119,6 +140,11 @@ def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
                         f"{MAX_WEEKS} (default 8)"
                     )
                 count = int(rest[0])
+            if len(rest) > 1:
+                raise QueryError(
+                    f"`/oncall schedule` takes one number of weeks; "
+                    f"`{' '.join(rest[1:])[:40]}` is more than it understands."
+                )
             return OncallQuery(kind="schedule", at=now, count=count)
         if sub == "me":
             if rest:
@@ -147,7 +173,7 @@ def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
     # `/oncall <date> [pipeline]` is `/oncall at <date> [pipeline]`.
     try:
         at, asked, pipeline = _instant_and_pipeline(cfg, words, now)
-        return OncallQuery(kind="now", at=at, asked=f"at {asked}", pipeline=pipeline)
+        return OncallQuery(kind="now", at=at, asked=asked, pipeline=pipeline)
     except (TimeParseError, QueryError) as exc:
         if _DATE_LIKE.match(words[0]):
             raise QueryError(str(exc)) from None
