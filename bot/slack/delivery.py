@@ -31,8 +31,9 @@ from bot.services.notice_tasks import NoticeTasks
 from bot.services.paging import PagingService
 from bot.services.presence import PresenceService
 from bot.services.swaps import SwapService
+from bot.slack.not_ready import NotReady
 from bot.slack.presence import PresenceSender
-from bot.slack.senders import NotReady, Senders, posts_for
+from bot.slack.senders import Senders, posts_for
 from bot.slack.slackout import Pacing, SlackOut, Wait
 from bot.store.outbox import Claimed, Outbox
 from bot.waker import Waker
