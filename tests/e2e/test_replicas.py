@@ -27,6 +27,7 @@ from bot.config import TeamConfig
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Harness
 from bot.devtools.signing import command_body, signed_headers
+from bot.domain.notices import Lane
 from bot.store import keys
 from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
@@ -73,7 +74,7 @@ async def test_two_replicas_fire_each_step_exactly_once(
     one = await Harness(shared_redis[0], clock, config, extra, slack=slack).start()
     two = await Harness(shared_redis[1], clock, config, extra, slack=slack).start()
     try:
-        resp = await one.alert(_alerts(200, "replica"))
+        resp = await one.alert(_alerts(100, "replica"))
         assert resp.status == 200, resp.text
         # Walk the whole escalation (10 + 15 + 15 min, then 4 repeats of 15) and beyond.
         for _ in range(110):
@@ -88,14 +89,14 @@ async def test_two_replicas_fire_each_step_exactly_once(
     counts = collections.Counter(dms)
     assert max(counts.values()) == 1, [k for k, v in counts.items() if v > 1][:5]
     per_incident = collections.Counter(inc for inc, _, _ in dms)
-    assert len(per_incident) == 200
+    assert len(per_incident) == 100
     # Each incident: one DM per ladder step, 3 repeats to the lead, a final page to all.
     # Each incident: one DM per rung (4 people: P, B, IC, Lead; or P, B and two Leads when
     # the secondary owner is on the ladder), 3 repeats to the Lead(s), a final page to all 4.
     ladder_sizes = {n for n in per_incident.values()}
     assert ladder_sizes <= {4 + 3 + 4, 4 + 3 * 2 + 4}, ladder_sizes
     posts = [c for c in slack.of("chat.postMessage") if "Page INC-" in str(c.args.get("text"))]
-    assert len([p for p in posts if not str(p.args["channel"]).startswith("D")]) == 200
+    assert len([p for p in posts if not str(p.args["channel"]).startswith("D")]) == 100
     replies = [
         (c.args["thread_ts"], c.args["text"])
         for c in slack.of("chat.postMessage")
@@ -177,17 +178,21 @@ async def test_two_processes_deliver_every_step_once(tmp_path: Path, redis: Redi
         async with aiohttp.ClientSession() as session:
             for bot in bots:
                 await bot.ready(session)
-            await bots[0].alert(session, _alerts(100, "proc-a"))
-            await bots[1].alert(session, _alerts(100, "proc-b"))
+            # 50 each: enough for both processes to claim and deliver side by side; the
+            # storm sizes are bench/delivery.py's (a CI run stays well under 10 minutes).
+            await bots[0].alert(session, _alerts(50, "proc-a"))
+            await bots[1].alert(session, _alerts(50, "proc-b"))
             # Per incident: 3 or 4 ladder DMs, then a final page to everyone on the ladder.
             await _until(
-                lambda: len({i for i, _, t in _page_dms(slack) if "Final" in t}) == 200, 60
+                lambda: len({i for i, _, t in _page_dms(slack) if "Final" in t}) == 100, 60
             )
             # Pages for one person are paced and folded, so a Final page for one incident can
             # arrive before a Lead page for another: wait until the outbox is empty.
-            outbox = Outbox(redis)
+            # Page DMs and thread replies only: Home tab redraws (paced per person, lane
+            # UPDATE) may still be coming, and are not what this test counts.
+            lanes = [keys.outbox_queue(Lane.PAGE), keys.outbox_queue(Lane.MESSAGE)]
             for _ in range(600):
-                if await outbox.pending() == 0:
+                if sum([await redis.zcard(q) for q in lanes]) == 0:
                     break
                 await asyncio.sleep(0.1)
             await asyncio.sleep(1.5)  # anything duplicated would arrive by now
@@ -199,7 +204,7 @@ async def test_two_processes_deliver_every_step_once(tmp_path: Path, redis: Redi
     counts = collections.Counter(dms)
     assert max(counts.values()) == 1, [k for k, v in counts.items() if v > 1][:5]
     per_incident = collections.Counter(i for i, _, _ in dms)
-    assert len(per_incident) == 200
+    assert len(per_incident) == 100
     # 4 people on the ladder (see above), then a final page to all 4 engineers.
     assert set(per_incident.values()) == {8}
 
