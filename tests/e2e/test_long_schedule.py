@@ -7,7 +7,6 @@ stopped mid-word and dropped the rest without saying so.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from bot.deps import Deps
 from bot.devtools.fakeslack import _block_errors
@@ -15,17 +14,9 @@ from bot.devtools.harness import Harness
 from bot.domain.schedule import WeekView
 from bot.domain.swaps import SwapError, Window
 from bot.slack.blocks.common import MAX_BLOCKS, SECTION_LIMIT
+from tests.block_texts import block_texts
 
 PR = "U0PRRAO002"
-
-
-def _texts(blocks: list[dict[str, Any]]) -> list[str]:
-    out = []
-    for b in blocks:
-        if "text" in b:
-            out.append(b["text"]["text"])
-        out.extend(e["text"] for e in b.get("elements", []) if "text" in e)
-    return out
 
 
 def _deps(h: Harness) -> Deps:
@@ -81,7 +72,7 @@ async def test_fifty_two_weeks_lose_no_row_and_no_note(harness: Harness) -> None
 
     body = (await harness.command("/oncall", "schedule 52", PR)).json
     blocks = body["blocks"]
-    texts = _texts(blocks)
+    texts = block_texts(blocks)
     shown = "\n".join(texts)
     assert len(blocks) <= MAX_BLOCKS
     assert all(len(t) <= SECTION_LIMIT for t in texts)

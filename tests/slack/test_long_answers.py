@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
 
 from bot.config import TeamConfig
 from bot.devtools.fakeslack import _block_errors
@@ -18,16 +17,8 @@ from bot.slack.blocks.common import (
     sections,
 )
 from bot.slack.blocks.oncall import schedule_reply
+from tests.block_texts import block_texts
 from tests.conftest import ist
-
-
-def _texts(blocks: list[dict[str, Any]]) -> list[str]:
-    out = []
-    for b in blocks:
-        if "text" in b:
-            out.append(b["text"]["text"])
-        out.extend(e["text"] for e in b.get("elements", []) if "text" in e)
-    return out
 
 
 def _flat(text: str) -> str:
@@ -47,7 +38,7 @@ def test_sections_lose_nothing_and_keep_lines_whole() -> None:
     lines = [f"• line {i} " + "x" * (i % 90) for i in range(400)]
     blocks = sections("\n".join(lines))
     assert len(blocks) > 1
-    texts = _texts(blocks)
+    texts = block_texts(blocks)
     assert all(len(t) <= SECTION_LIMIT for t in texts)
     assert [line for t in texts for line in t.split("\n")] == lines
     assert _block_errors(blocks) is None
@@ -62,7 +53,7 @@ def test_fit_blocks_says_how_many_more_and_where() -> None:
     blocks = [section(str(i)) for i in range(60)]
     fitted = fit_blocks(blocks, "`/oncall incidents page 2`")
     assert len(fitted) == MAX_BLOCKS
-    assert _texts(fitted)[-1] == "… and 11 more: `/oncall incidents page 2`"
+    assert block_texts(fitted)[-1] == "… and 11 more: `/oncall incidents page 2`"
     assert fit_blocks(blocks[:50], "x") == blocks[:50]
 
 
@@ -96,7 +87,7 @@ def test_a_schedule_too_long_for_one_message_ends_saying_what_is_left(
     weeks = _weeks(notes_per_week=12, note_len=400)
     reply = schedule_reply(config, weeks, "On-call schedule: next 52 weeks")
     blocks = reply.blocks
-    texts = _texts(blocks)
+    texts = block_texts(blocks)
     assert len(blocks) <= MAX_BLOCKS
     assert all(len(t) <= SECTION_LIMIT for t in texts)
     assert _block_errors(blocks) is None
@@ -120,7 +111,7 @@ def test_a_schedule_too_long_for_one_message_ends_saying_what_is_left(
 def test_fifty_two_plain_weeks_fit_one_message(config: TeamConfig) -> None:
     weeks = _weeks(notes_per_week=2, note_len=60)
     reply = schedule_reply(config, weeks, "On-call schedule: next 52 weeks")
-    texts = _texts(reply.blocks)
+    texts = block_texts(reply.blocks)
     assert "more weeks" not in texts[-1]
     body = "\n".join(texts)
     assert all(f"{w.start:%Y-%m-%d} → {w.end:%Y-%m-%d}" in body for w in weeks)
