@@ -26,7 +26,7 @@ from redis.exceptions import WatchError
 from bot.domain.checklist import ChecklistRun
 from bot.domain.notices import Notice
 from bot.domain.runbook import Runbook
-from bot.store import keys, scripts
+from bot.store import keys, packing, scripts
 from bot.store.outbox import Outbox
 
 # Each retry means another click committed meanwhile; a handful covers any human team.
@@ -56,14 +56,15 @@ class ChecklistStore:
         pipe.set(keys.runbook_copy(digest), body, ex=self.ttl)
         data = run.model_dump(mode="json", exclude={"runbook"}, exclude_defaults=True)
         data["rb"] = digest
-        return json.dumps(data, separators=(",", ":"))
+        return packing.pack(json.dumps(data, separators=(",", ":")))
 
     async def decode(self, raw: str | bytes) -> ChecklistRun | None:
         """A run from its record as stored (read elsewhere, e.g. with its incident)."""
         return await self._decode(raw, self.redis)
 
     async def _decode(self, raw: str | bytes, redis: Any) -> ChecklistRun | None:
-        data = json.loads(raw)
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        data = json.loads(packing.unpack(text))
         digest = data.pop("rb", None)
         if digest is None:  # a record written before runbooks were kept by hash
             return ChecklistRun.model_validate(data)

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from bot.domain.handover import Confirmation, HandoverConfirmations, HandoverDigest
 from bot.domain.incident import Incident
 from bot.store import keys, scripts
+from bot.store.incidents import incident_from
 from bot.store.outbox import Outbox
 
 # Incidents are read this many at a time, newest first, in one pipelined round trip each.
@@ -110,9 +111,9 @@ class HandoverStore:
             ids = [f"INC-{n}" for n in range(high, max(0, high - BATCH), -1)]
             pipe = self.redis.pipeline(transaction=False)
             for incident_id in ids:
-                pipe.hget(keys.incident(incident_id), "data")
-            rows = await pipe.execute()
-            found = [Incident.model_validate_json(raw) for raw in rows if raw is not None]
+                pipe.hgetall(keys.incident(incident_id))
+            rows = zip(ids, await pipe.execute(), strict=True)
+            found = [inc for i, f in rows if (inc := incident_from(i, f)) is not None]
             recent = [inc for inc in found if inc.opened_at >= since]
             out += recent
             if not recent:

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from bot.domain.incident import Incident
 from bot.domain.notices import Notice, PageUpdate, ThreadReply, dump, with_id
 from bot.domain.rca import IncidentEvent
-from bot.store import keys, scripts
+from bot.store import keys, packing, scripts
 from bot.store.outbox import Outbox
 
 PLACEHOLDER = "@@INCIDENT@@"
@@ -58,8 +58,29 @@ class JoinReply:
         )
 
 
+def event_record(event: IncidentEvent) -> str:
+    """One entry of an incident's log as stored."""
+    return packing.pack(event.model_dump_json(exclude_defaults=True))
+
+
 def _log(events: Sequence[IncidentEvent]) -> str:
-    return json.dumps([e.model_dump_json() for e in events])
+    return json.dumps([event_record(e) for e in events])
+
+
+def incident_record(inc: Incident) -> str:
+    """An incident as stored: packed, without what can be derived (its id is its key's,
+    the defaults come back on reading)."""
+    return packing.pack(inc.model_dump_json(exclude={"id"}, exclude_defaults=True))
+
+
+def incident_from(incident_id: str, fields: dict[str, str]) -> Incident | None:
+    """The incident held in its hash's fields (as HGETALL returns them), None when none."""
+    text = packing.record(fields)
+    if text is None:
+        return None
+    if not text.startswith('{"id"'):  # records written before packing hold their id
+        text = '{"id":' + json.dumps(incident_id) + "," + text[1:]
+    return Incident.model_validate_json(text)
 
 
 def _score(at: datetime) -> float:
@@ -79,11 +100,12 @@ class Stored:
     window_ms: int | None = None
 
 
-def _stored(raw: dict[str, str], pttl: int) -> Stored | None:
-    if not raw or "data" not in raw:
+def _stored(incident_id: str, raw: dict[str, str], pttl: int) -> Stored | None:
+    incident = incident_from(incident_id, raw)
+    if incident is None:
         return None
     return Stored(
-        incident=Incident.model_validate_json(raw["data"]),
+        incident=incident,
         version=raw["version"],
         msg_channel=raw.get("msg_channel"),
         msg_ts=raw.get("msg_ts"),
@@ -123,8 +145,7 @@ class IncidentStore:
         """Create `inc` (its id is assigned here) unless an open incident has its dedupe key,
         in which case the alert joins that one (telling its thread, `join_reply`). Returns
         (created, incident id)."""
-        # Defaults left out (a quarter of the record): they come back on reading.
-        data = inc.model_copy(update={"id": PLACEHOLDER}).model_dump_json(exclude_defaults=True)
+        data = incident_record(inc)
         notices = [n.model_copy(update={"incident": PLACEHOLDER}) for n in notices]
         window = ""
         if inc.next_at is not None:
@@ -152,7 +173,7 @@ class IncidentStore:
                 ttl,
                 keys.ack_window(""),
                 _log(events),
-                "" if join_event is None else join_event.model_dump_json(),
+                "" if join_event is None else event_record(join_event),
                 repr(inc.urgency),
                 "" if join_reply is None else join_reply.spec(now),
             ],
@@ -179,7 +200,7 @@ class IncidentStore:
                 envs,
                 keys.OUTBOX_PREFIX,
                 ttl,
-                event.model_dump_json(),
+                event_record(event),
                 "" if reply is None else reply.spec(now),
             ],
         )
@@ -190,7 +211,7 @@ class IncidentStore:
         pipe.hgetall(keys.incident(incident_id))
         pipe.pttl(keys.ack_window(incident_id))
         fields, pttl = await pipe.execute()
-        return _stored({str(k): str(v) for k, v in fields.items()}, int(pttl))
+        return _stored(incident_id, {str(k): str(v) for k, v in fields.items()}, int(pttl))
 
     async def page_open(self, offset: int, count: int) -> tuple[int, list[tuple[Stored, Any]]]:
         """(how many are open, `count` of them from `offset`, most urgent first, each with
@@ -212,7 +233,8 @@ class IncidentStore:
         rows: list[tuple[Stored, Any]] = []
         for i in range(0, len(rest), 4):
             flat = [str(v) for v in rest[i + 1]]
-            stored = _stored(dict(zip(flat[::2], flat[1::2], strict=True)), int(rest[i + 2]))
+            fields = dict(zip(flat[::2], flat[1::2], strict=True))
+            stored = _stored(str(rest[i]), fields, int(rest[i + 2]))
             if stored is not None:
                 rows.append((stored, rest[i + 3] or None))
         return total, rows
@@ -265,7 +287,7 @@ class IncidentStore:
             ],
             args=[
                 before.version,
-                after.model_dump_json(exclude_defaults=True),
+                incident_record(after),
                 due,
                 envs,
                 window,
@@ -284,7 +306,7 @@ class IncidentStore:
     async def events(self, incident_id: str) -> list[IncidentEvent]:
         """The incident's log, oldest first (empty once it expired)."""
         raw = await self.redis.lrange(keys.incident_events(incident_id), 0, -1)
-        return [IncidentEvent.model_validate_json(r) for r in raw]
+        return [IncidentEvent.model_validate_json(packing.unpack(str(r))) for r in raw]
 
     async def set_message(self, incident_id: str, channel: str, ts: str) -> None:
         await self.redis.hset(
@@ -317,9 +339,9 @@ class IncidentStore:
         ids = await self.open_ids()
         pipe = self.redis.pipeline(transaction=False)
         for incident_id in ids:
-            pipe.hget(keys.incident(incident_id), "data")
-        rows = [Incident.model_validate_json(str(d)) for d in await pipe.execute() if d]
-        return [inc for inc in rows if inc.open]
+            pipe.hgetall(keys.incident(incident_id))
+        rows = [incident_from(i, f) for i, f in zip(ids, await pipe.execute(), strict=True)]
+        return [inc for inc in rows if inc is not None and inc.open]
 
     async def record_quiet_alert(self, alert: dict[str, Any]) -> None:
         pipe = self.redis.pipeline(transaction=True)

@@ -29,7 +29,7 @@ from redis.exceptions import WatchError
 from bot.domain.business_days import end_of_day
 from bot.domain.notices import Notice
 from bot.domain.rca import ActionItem, Rca, RcaStatus
-from bot.store import keys
+from bot.store import keys, packing
 from bot.store.outbox import Outbox
 
 MAX_RETRIES = 20
@@ -46,6 +46,8 @@ class StoredRca:
     version: int
     reminded: date | None  # the day the owner was last reminded (reminders_due's last_sent)
     action_reminded: dict[int, date] = field(default_factory=dict)  # action id → day
+    # The hash as read, so a rewrite knows which of the record's chunks it leaves behind.
+    fields: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ _Change = Callable[[StoredRca], _Write | None]
 
 def _load(raw: Any) -> StoredRca | None:
     fields = {str(k): str(v) for k, v in (raw or {}).items()}
-    if "data" not in fields:
+    text = packing.record(fields)
+    if text is None:
         return None
     marks = {}
     for name, value in fields.items():
@@ -74,11 +77,18 @@ def _load(raw: Any) -> StoredRca | None:
             marks[int(parts[1])] = date.fromisoformat(value)
     reminded = fields.get("reminded")
     return StoredRca(
-        rca=Rca.model_validate_json(fields["data"]),
+        rca=Rca.model_validate_json(text),
+        fields=fields,
         version=int(fields.get("version", "0")),
         reminded=date.fromisoformat(reminded) if reminded else None,
         action_reminded=marks,
     )
+
+
+def _record(rca: Rca) -> dict[str, str]:
+    """The hash fields holding `rca` (bot/store/packing.py: packed, in listpack-sized
+    chunks; defaults come back on reading)."""
+    return packing.chunks(packing.pack(rca.model_dump_json(exclude_defaults=True)))
 
 
 def _missing(incident_id: str) -> RcaError:
@@ -113,7 +123,8 @@ class RcaStore:
                     if first is not None:
                         return first.rca, False
                     pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.hset(key, mapping={"data": rca.model_dump_json(), "version": "1"})
+                    fresh: dict[Any, Any] = {**_record(rca), "version": "1"}
+                    pipe.hset(key, mapping=fresh)
                     pipe.zadd(keys.RCAS_ALL, {rca.incident_id: rca.resolved_at.timestamp()})
                     if rca.status is RcaStatus.OPEN:
                         pipe.zadd(keys.RCAS_OPEN, {rca.incident_id: rca.due_at.timestamp()})
@@ -192,7 +203,11 @@ class RcaStore:
                     # Any: redis-py's stubs want a union-keyed Mapping, not a dict[str, str].
                     mapping: dict[Any, Any] = dict(write.fields)
                     if write.rca is not None:
-                        mapping["data"] = write.rca.model_dump_json()
+                        record = _record(write.rca)
+                        mapping.update(record)
+                        gone = packing.stale(before.fields, record)
+                        if gone:
+                            pipe.hdel(key, *gone)
                     if mapping:
                         pipe.hset(key, mapping=mapping)
                     # Always written, so a racing change's EXEC fails even when this one

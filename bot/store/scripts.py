@@ -74,6 +74,22 @@ return 1
 # spec: JSON {i: a fresh notice id, p: ThreadReply payload, l: its lane, g: its fold group
 #       (both holding PLACEHOLDER), now: text when told at once, one / many: texts of a
 #       folded reply (many holds @@N@@ for the count), every: s, keep: s} or "" for none
+# put_data(key, packed): a packed record into the hash `key` as chunks of at most 60
+# characters, so the hash stays a listpack (bot/store/packing.py does the same in Python).
+PUT_DATA_FN = """
+local function put_data(key, packed)
+  local n = 0
+  for i = 1, #packed, 60 do
+    redis.call('HSET', key, 'd' .. n, string.sub(packed, i, i + 59))
+    n = n + 1
+  end
+  local old = tonumber(redis.call('HGET', key, 'dn') or '0')
+  for j = n, old - 1 do redis.call('HDEL', key, 'd' .. j) end
+  redis.call('HSET', key, 'dn', n)
+  redis.call('HDEL', key, 'data')
+end
+"""
+
 JOIN_REPLY_FN = """
 local function join_reply(ikey, incident, spec, now, ob, ttl)
   if spec == '' then return end
@@ -117,13 +133,14 @@ end
 
 # Open an incident, or join the open one with the same dedupe key.
 # KEYS: dedupe, open set, due zset, seq, urgency zset
-# ARGV: data template (holds PLACEHOLDER where the id goes), due score or "", envelopes for a
+# ARGV: packed record (bot/store/packing.py; the id is the key's), due score or "", envelopes for a
 #       new incident, ack window ms or "", incident key prefix, last value or "", now,
 #       envelopes for a join, outbox prefix, payload TTL, ack-window key prefix,
 #       the opening's events (JSON list of JSON strings), the join's event JSON or "",
 #       the urgency score, the join's thread reply spec or "" (see JOIN_REPLY_FN)
 OPEN_OR_JOIN = (
     ENQUEUE_FN
+    + PUT_DATA_FN
     + JOIN_REPLY_FN
     + """
 local PLACEHOLDER = '@@INCIDENT@@'
@@ -140,7 +157,8 @@ end
 local n = redis.call('INCR', KEYS[4])
 local id = 'INC-' .. n
 local ikey = ARGV[5] .. id
-redis.call('HSET', ikey, 'data', (string.gsub(ARGV[1], PLACEHOLDER, id)), 'version', 1, 'count', 1)
+put_data(ikey, ARGV[1])
+redis.call('HSET', ikey, 'version', 1, 'count', 1)
 if ARGV[6] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[6]) end
 redis.call('SET', KEYS[1], id)
 redis.call('SADD', KEYS[2], id)
@@ -182,9 +200,10 @@ return existing
 #       events to log (JSON list of JSON strings), urgency score
 TRANSITION = (
     ENQUEUE_FN
+    + PUT_DATA_FN
     + """
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'data', ARGV[2])
+put_data(KEYS[1], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 if ARGV[3] == '' then
   redis.call('ZREM', KEYS[2], ARGV[8])

@@ -24,6 +24,7 @@ from bot.domain.notices import Notice
 from bot.domain.rca import IncidentEvent
 from bot.domain.status_updates import StatusUpdate, StatusUpdateError
 from bot.store import keys
+from bot.store.incidents import event_record
 from bot.store.outbox import Outbox
 
 MAX_RETRIES = 20
@@ -79,9 +80,7 @@ class StatusUpdateStore:
                         due = update.next_due.timestamp()
                         pipe.zadd(keys.STATUS_DUE, {update.incident_id: due})
                     if event is not None:
-                        pipe.rpush(
-                            keys.incident_events(update.incident_id), event.model_dump_json()
-                        )
+                        pipe.rpush(keys.incident_events(update.incident_id), event_record(event))
                     await self.outbox.enqueue(notices, now, pipe=pipe)
                     await pipe.execute()
                     return update, True

@@ -88,8 +88,10 @@ async def test_thousand_alerts_on_five_keys_make_five_pages(harness: Harness) ->
     # Each page message was updated in place to show how many alerts joined and the latest.
     assert harness.slack.of("chat.update")
     for incident_id in ids:
-        data = json.loads(await harness.redis.hget(f"oncall:incident:{incident_id}", "data") or "")
-        n = KEYS.index(tuple(data["dedupe_key"].split(":")))
+        assert harness.deps is not None
+        stored = await harness.deps.paging.stored(incident_id)
+        assert stored is not None
+        n = KEYS.index(tuple(stored.incident.dedupe_key.split(":")))
         text = await current_text(harness, incident_id)
         p, s = KEYS[n]
         assert f"{_name(p)}: {s} bad" in text, text

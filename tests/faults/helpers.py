@@ -36,7 +36,7 @@ from bot.devtools.fakeslack import Call, FakeSlack
 from bot.domain.incident import Incident
 from bot.domain.schedule import LadderRole
 from bot.store import keys
-from bot.store.incidents import IncidentStore
+from bot.store.incidents import IncidentStore, incident_from
 from bot.store.outbox import Outbox
 from tests.processes import fast_config, free_port
 
@@ -532,9 +532,10 @@ async def _incidents(client: Redis, ids: list[str]) -> dict[str, StoredIncident]
         pipe.hgetall(keys.incident(incident_id))
     out = {}
     for incident_id, raw in zip(ids, await pipe.execute(), strict=True):
-        if raw and "data" in raw:
+        inc = incident_from(incident_id, raw) if raw else None
+        if inc is not None:
             out[incident_id] = StoredIncident(
-                Incident.model_validate_json(raw["data"]),
+                inc,
                 int(raw["version"]),
                 raw.get("msg_channel"),
                 raw.get("msg_ts"),

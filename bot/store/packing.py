@@ -1,0 +1,96 @@
+"""Compact records for what Redis keeps for weeks: incidents, their logs, checklists, RCAs.
+
+A record is its JSON deflated against a preset dictionary of the JSON those records share
+(field names, roles, statuses, timestamp shapes), then base85 (the clients decode replies
+as text): an incident's 700 bytes of JSON become about 170 characters (issue #14: ≤ 1.5 KB
+per open incident). The prefix names the dictionary, so a later dictionary is a new prefix
+and records written with this one stay readable; a value without a prefix is plain JSON
+written before packing existed.
+
+A hash whose values are all short (≤ 64 bytes, Redis's `hash-max-listpack-value`) is kept
+as one listpack, about half the memory of its hashtable form, so a packed record goes into
+a hash as `d0`, `d1`, ... chunks of CHUNK characters with their count in `dn`.
+scripts.PUT_DATA_FN does the same inside Lua.
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from collections.abc import Mapping
+
+PREFIX = "z1:"
+CHUNK = 60
+COUNT_FIELD = "dn"
+LEGACY_FIELD = "data"  # the whole record as plain JSON, as stored before packing
+
+# Never edit: every record written with prefix z1 needs exactly these bytes to be read.
+_ZDICT_Z1 = (
+    b'{"incident_id":"INC-","pipeline":"","severity":"sev2","title":"","zone":"Asia/Kolkata",'
+    b'"incident_opened_at":"","due_at":"T23:59:59.999999+05:30","owner":"","status":"open",'
+    b'"summary":"","customer_impact":"","investor_impact":"","timeline":[],'
+    b'"contributing_factors":[],"went_well":[],"action_items":[],"posted_at":null,'
+    b'"posted_by":null}'
+    b'{"id":"cl","channel":"#","thread_ts":"","parent_ts":"","message_ts":[""],'
+    b'"incident_id":"INC-","opened_by":"","opened_at":"","ticks":{"1":{"by":"","at":""}},'
+    b'"revision":1,"rb":""}'
+    b'{"at":"","kind":"opened","who":"","detail":"SEV1 "}{"kind":"rung","detail":"Primary"}'
+    b'{"kind":"alert_joined"}{"kind":"unreachable"}{"kind":"ack"}{"kind":"escalate_now"}'
+    b'{"kind":"resolve"}{"kind":"status_post"}{"kind":"checklist"}{"kind":"note"}'
+    b'{"pipeline":"","severity":"sev1","summary":"","signal":"freshness","dedupe_key":":",'
+    b'"mode":"page","opened_at":"","opened_by":"alert","status":"open",'
+    b'"ladder":[{"role":"primary","member":"","reason":"Primary on call"},'
+    b'{"role":"backup","member":"","reason":"Backup on call"},'
+    b'{"role":"commander","member":"","reason":"secondary owner of "},'
+    b'{"role":"lead","member":"","reason":"neither Primary nor Backup now (/)"}],'
+    b'"paged":[{"member":"","level":0,"at":""},{"member":"","level":1,"at":""}],'
+    b'"stepped_at":"","next_at":"","acked_by":"","acked_at":"","resolved_by":"",'
+    b'"resolved_at":"2026-11-26T12:30:59.000000Z"}'
+)
+
+_DICTIONARIES = {PREFIX: _ZDICT_Z1}
+
+
+def pack(text: str) -> str:
+    """`text` (JSON) in its stored form."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, _ZDICT_Z1)
+    raw = deflate.compress(text.encode()) + deflate.flush()
+    return PREFIX + base64.b85encode(raw).decode("ascii")
+
+
+def unpack(stored: str) -> str:
+    """The JSON of a stored record, packed or not."""
+    zdict = _DICTIONARIES.get(stored[: len(PREFIX)])
+    if zdict is None:
+        return stored
+    inflate = zlib.decompressobj(-15, zdict)
+    raw = base64.b85decode(stored[len(PREFIX) :])
+    return (inflate.decompress(raw) + inflate.flush()).decode()
+
+
+def chunks(packed: str) -> dict[str, str]:
+    """The hash fields holding `packed`, the count included."""
+    parts = [packed[i : i + CHUNK] for i in range(0, len(packed), CHUNK)]
+    fields = {f"d{n}": part for n, part in enumerate(parts)}
+    fields[COUNT_FIELD] = str(len(parts))
+    return fields
+
+
+def stale(fields: Mapping[str, str], written: Mapping[str, str]) -> list[str]:
+    """Fields of the stored hash `fields` that no longer belong once `written` replaces
+    its record: a longer old record's tail chunks, and the pre-packing field."""
+    old = int(fields.get(COUNT_FIELD, "0"))
+    new = int(written[COUNT_FIELD])
+    out = [f"d{n}" for n in range(new, old)]
+    if LEGACY_FIELD in fields:
+        out.append(LEGACY_FIELD)
+    return out
+
+
+def record(fields: Mapping[str, str]) -> str | None:
+    """The JSON of the record held in a hash's fields, or None when it holds none."""
+    if COUNT_FIELD in fields:
+        count = int(fields[COUNT_FIELD])
+        return unpack("".join(fields[f"d{n}"] for n in range(count)))
+    legacy = fields.get(LEGACY_FIELD)
+    return None if legacy is None else unpack(legacy)

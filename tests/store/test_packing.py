@@ -1,0 +1,135 @@
+"""Compact records (issue #14): packed JSON, listpack-sized chunks, records written before
+packing still readable, and the incident store keeping its hashes compact."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fakeredis import FakeAsyncRedis
+from redis.asyncio import Redis
+
+from bot.domain.incident import Incident, LadderRole, Mode, Paged, Rung, Severity, Status
+from bot.domain.rca import EventKind, IncidentEvent
+from bot.store import keys, packing
+from bot.store.incidents import IncidentStore
+from bot.store.outbox import Outbox
+
+NOW = datetime(2025, 10, 20, 4, 30, 12, 345678, tzinfo=UTC)
+
+
+def _incident(summary: str = "DAU table late") -> Incident:
+    return Incident(
+        id="INC-0",
+        pipeline="growth-agg",
+        severity=Severity.SEV1,
+        summary=summary,
+        dedupe_key="growth-agg:freshness",
+        mode=Mode.PAGE,
+        opened_at=NOW,
+        opened_by="alert",
+        ladder=[
+            Rung(role=LadderRole.PRIMARY, member="PR", reason="Primary on call"),
+            Rung(role=LadderRole.BACKUP, member="CW", reason="Backup on call"),
+        ],
+        paged=[Paged(member="PR", level=0, at=NOW)],
+        next_at=NOW + timedelta(minutes=5),
+        stepped_at=NOW,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{}",
+        '{"summary":"Ünïcode — ✓ and \\"quotes\\""}',
+        json.dumps({"detail": "x" * 5000}),
+        _incident().model_dump_json(),
+    ],
+)
+def test_pack_round_trips(text: str) -> None:
+    packed = packing.pack(text)
+    assert packed.startswith(packing.PREFIX)
+    assert packing.unpack(packed) == text
+
+
+def test_records_written_before_packing_read_as_they_are() -> None:
+    legacy = _incident().model_dump_json()
+    assert packing.unpack(legacy) == legacy
+    assert packing.record({"data": legacy, "version": "3"}) == legacy
+
+
+def test_an_incident_packs_to_under_a_third_of_its_json() -> None:
+    text = _incident().model_dump_json(exclude={"id"}, exclude_defaults=True)
+    assert len(packing.pack(text)) < len(text) / 3
+
+
+def test_chunks_fit_a_listpack_and_reassemble() -> None:
+    words = " ".join(str(n * 7919 % 1009) for n in range(200))  # compresses poorly
+    packed = packing.pack(json.dumps({"detail": words}))
+    fields = packing.chunks(packed)
+    parts = [v for k, v in fields.items() if k != packing.COUNT_FIELD]
+    assert all(len(p) <= 64 for p in parts)
+    assert int(fields[packing.COUNT_FIELD]) == len(parts) > 1
+    assert packing.record(fields) == packing.unpack(packed)
+
+
+def test_stale_names_the_tail_of_a_longer_old_record_and_the_legacy_field() -> None:
+    old = packing.chunks("x" * 200) | {"data": "{}", "version": "1"}  # 4 chunks
+    new = packing.chunks("y" * 70)  # 2 chunks
+    assert packing.stale(old, new) == ["d2", "d3", "data"]
+    assert packing.stale(new, packing.chunks("z" * 200)) == []
+
+
+async def _open(store: IncidentStore, inc: Incident) -> str:
+    events = [IncidentEvent(at=NOW, kind=EventKind.OPENED, detail="SEV1 DAU table late")]
+    _, incident_id = await store.open_or_join(inc, [], NOW, events=events)
+    return incident_id
+
+
+async def test_the_store_writes_compact_incidents_and_reads_them_back(
+    store_redis: Redis,
+) -> None:
+    store = IncidentStore(store_redis, timedelta(days=90), Outbox(store_redis))
+    incident_id = await _open(store, _incident("short"))
+    stored = await store.get(incident_id)
+    assert stored is not None
+    assert stored.incident == _incident("short").model_copy(update={"id": incident_id})
+    assert [e.kind for e in await store.events(incident_id)] == [EventKind.OPENED]
+
+    # A longer record takes more chunks, a shorter one leaves none of the old tail behind.
+    for summary in ("long " * 60, "short again"):
+        before = await store.get(incident_id)
+        assert before is not None
+        after = before.incident.model_copy(update={"summary": summary})
+        assert await store.commit(before, after, [], NOW)
+        fields = await store_redis.hgetall(keys.incident(incident_id))
+        chunks = sorted(k for k in fields if k.startswith("d") and k != "dn")
+        assert chunks == sorted(f"d{n}" for n in range(int(fields["dn"])))
+        assert all(len(v) <= 64 for v in fields.values())
+        got = await store.get(incident_id)
+        assert got is not None and got.incident.summary == summary
+    if not isinstance(store_redis, FakeAsyncRedis):  # fakeredis reports no encodings
+        assert await store_redis.object("encoding", keys.incident(incident_id)) == "listpack"
+
+
+async def test_an_incident_stored_before_packing_is_read_and_rewritten_packed(
+    store_redis: Redis,
+) -> None:
+    store = IncidentStore(store_redis, timedelta(days=90), Outbox(store_redis))
+    legacy = _incident().model_copy(update={"id": "INC-7"})
+    await store_redis.hset(
+        keys.incident("INC-7"),
+        mapping={"data": legacy.model_dump_json(), "version": "1", "count": "2"},
+    )
+    before = await store.get("INC-7")
+    assert before is not None and before.incident == legacy and before.count == 2
+    acked = legacy.model_copy(
+        update={"status": Status.ACKNOWLEDGED, "acked_by": "PR", "acked_at": NOW}
+    )
+    assert await store.commit(before, acked, [], NOW)
+    fields = await store_redis.hgetall(keys.incident("INC-7"))
+    assert "data" not in fields
+    after = await store.get("INC-7")
+    assert after is not None and after.incident == acked
