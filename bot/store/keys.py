@@ -18,12 +18,14 @@ ALERTS_RECORDED = PREFIX + "alerts:recorded"  # capped list of alerts that paged
 
 
 def incident(incident_id: str) -> str:
-    """Hash: data (model JSON), version, msg_channel, msg_ts, count, last_value, checklist."""
+    """Hash: d0..d<dn-1> and dn (the Incident, packed and chunked, see packing.py; `data`,
+    plain JSON, in records written before packing), version, msg_channel, msg_ts, count,
+    last_value, checklist."""
     return f"{PREFIX}incident:{incident_id}"
 
 
 def incident_events(incident_id: str) -> str:
-    """List of IncidentEvent JSON, oldest first: the incident's log (the RCA timeline),
+    """List of IncidentEvent JSON (packed), oldest first: the incident's log (the RCA timeline),
     appended by the same script that commits each transition; expires with the incident.
     The scripts build it as incident(id) .. ':events'."""
     return f"{incident(incident_id)}:events"
@@ -41,7 +43,7 @@ def ack_window(incident_id: str) -> str:
 
 
 def checklist(run_id: str) -> str:
-    """One checklist run (JSON), see bot/store/checklists.py."""
+    """String: one checklist run (packed JSON), see bot/store/checklists.py."""
     return f"{PREFIX}checklist:{run_id}"
 
 
@@ -110,8 +112,9 @@ RCAS_ALL = PREFIX + "rcas:all"
 
 
 def rca(incident_id: str) -> str:
-    """Hash: data (model JSON), version (bumped by every change), reminded (ISO day of the
-    owner's last RCA reminder), action:<n>:reminded (ISO day action item An was reminded).
+    """Hash: the Rca packed and chunked as an incident's is (d0.., dn), version (bumped by
+    every change), reminded (ISO day of the owner's last RCA reminder), action:<n>:reminded
+    (ISO day action item An was reminded).
     The reminder fields are the once-across-replicas claim: they are written in the same
     WATCHed transaction that queues the reminder. No TTL while open; once posted it expires
     after the policy's retention (longer when an action item falls due later)."""
