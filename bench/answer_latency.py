@@ -286,6 +286,8 @@ async def main(rounds: int) -> int:
         "slack_post_burst": 4,
         "slack_update_every": 3.0,
         "slack_update_rate": 0.0,
+        # As `serve` runs: with REDIS_URL the escalation timers get a thread of their own.
+        "redis_url": url,
     }
     h = Harness(redis, SystemClock(), load_config(ROOT / "schedules"), overrides)
     h.autodeliver = False

@@ -112,9 +112,14 @@ async def run_delivery(url: str, n: int, window: float) -> dict[str, Any]:
 
     delivery.SLACK_SECONDS = SLACK_SECONDS
     fired: list[tuple[str, float, float]] = []
+    with delivery.observe(fired):
+        return await _run_delivery(delivery, fired, url, n, window)
+
+
+async def _run_delivery(
+    delivery: Any, fired: list[tuple[str, float, float]], url: str, n: int, window: float
+) -> dict[str, Any]:
     async with delivery.Apps(url, 1, runbooks=False) as apps:
-        assert apps.harnesses[0].deps is not None
-        delivery.observe(apps.harnesses[0].deps, fired)
         # open_rungs opens one at a time and seeds each page message: about 16 s for 10,000.
         start = time.time() + 5 + n / 400
         targets = await delivery.open_rungs(apps, n, start, window)

@@ -42,6 +42,7 @@ import random
 import re
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -55,6 +56,7 @@ from bot.devtools.harness import Harness
 from bot.domain import escalation as esc
 from bot.domain import incident as sm
 from bot.runtime import run_forever
+from bot.services.paging import PagingService
 from bot.slack.delivery import DeliveryPool
 from bot.store.connection import connect
 from bot.store.outbox import LANES
@@ -130,6 +132,8 @@ class Apps:
             # The bot's default (0: edits paced per message only); BENCH_UPDATE_RATE=0.8 caps
             # all edits at Slack's Tier 3 (~50/min), which makes a storm's redraws queue.
             "slack_update_rate": float(os.environ.get("BENCH_UPDATE_RATE", "0")),
+            # As `serve` runs: with REDIS_URL the escalation timers get a thread of their own.
+            "redis_url": self.url,
         }
         for i in range(self.replicas):
             redis = connect(self.url)
@@ -207,25 +211,35 @@ def report_stats(apps: Apps) -> str:
     )
 
 
-def observe(deps: Deps, fired: list[tuple[str, float, float]]) -> None:
-    """Record (incident, due, committed at) for every rung this replica's escalation fires."""
-    paging = deps.paging
-    tick, apply = paging.tick, paging.apply
+@contextlib.contextmanager
+def observe(fired: list[tuple[str, float, float]]) -> Iterator[None]:
+    """Record (incident, due, committed at) for every rung any escalation fires. On the class,
+    not an instance: with REDIS_URL each replica's timers run on a thread with Deps of their
+    own (bot/escalation_thread.py). The list and dict are only appended to and popped from,
+    which the interpreter lock keeps whole across threads."""
+    tick, apply = PagingService.tick, PagingService.apply
     committed: dict[str, float] = {}
 
-    async def apply_(incident_id: str, transition: Any, now: datetime, *rest: Any) -> Any:
-        out = await apply(incident_id, transition, now, *rest)
+    async def apply_(
+        self: PagingService, incident_id: str, transition: Any, now: datetime, *rest: Any
+    ) -> Any:
+        out = await apply(self, incident_id, transition, now, *rest)
         committed[incident_id] = time.time()
         return out
 
-    async def tick_(now: datetime) -> list[tuple[str, datetime]]:
-        out = await tick(now)
+    async def tick_(self: PagingService, now: datetime) -> list[tuple[str, datetime]]:
+        out = await tick(self, now)
         for inc, due in out:
             fired.append((inc, due.timestamp(), committed.pop(inc, time.time())))
         return out
 
-    paging.apply = apply_  # type: ignore[method-assign]
-    paging.tick = tick_  # type: ignore[method-assign]
+    PagingService.apply = apply_  # type: ignore[method-assign]
+    PagingService.tick = tick_  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        PagingService.apply = apply  # type: ignore[method-assign]
+        PagingService.tick = tick  # type: ignore[method-assign]
 
 
 async def open_rungs(apps: Apps, n: int, start: float, window: float) -> dict[str, tuple]:
@@ -278,14 +292,23 @@ def page_dms(slack: FakeSlack) -> list[tuple[str, str, float, int]]:
 
 
 async def rungs(url: str, replicas: int, n: int, window: float, retry: bool) -> bool:
+    fired: list[tuple[str, float, float]] = []
+    with observe(fired):
+        return await _rungs(fired, url, replicas, n, window, retry)
+
+
+async def _rungs(
+    fired: list[tuple[str, float, float]],
+    url: str,
+    replicas: int,
+    n: int,
+    window: float,
+    retry: bool,
+) -> bool:
     async with Apps(url, replicas, runbooks=False) as apps:
         channel = apps.deps.config.pipeline(INVESTOR[0]).channel
         if retry:
             apps.slack.fail("chat.postMessage", 429, times=1, retry_after=65, channel=channel)
-        fired: list[tuple[str, float, float]] = []
-        for h in apps.harnesses:
-            assert h.deps is not None
-            observe(h.deps, fired)
         start = time.time() + 3 + n / 500
         targets = await open_rungs(apps, n, start, window)
         for _ in range(int((start + window + 15 - time.time()) * 10)):

@@ -77,9 +77,11 @@ def build_deps(
     clock: Clock,
     config: TeamConfig | None = None,
     runbooks: dict[str, Runbook] | None = None,
+    metrics: Metrics | None = None,
 ) -> Deps:
     """`config` and `runbooks` when the caller loaded them already (serve checks both before
-    starting); read from the settings' directories otherwise."""
+    starting); read from the settings' directories otherwise. `metrics`: a registry to
+    share (the escalation thread's Deps count into the app's), else a new one."""
     cfg = config if config is not None else load_config(Path(settings.config_dir))
     calendar = HolidayCalendar(cfg.policy.holidays)
     outbox = Outbox(redis)
@@ -98,7 +100,8 @@ def build_deps(
     incidents = IncidentStore(redis, cfg.policy.retention, outbox)
     if runbooks is None:
         runbooks = _runbooks(Path(settings.runbooks_dir))
-    metrics = PromMetrics()  # a registry of its own per app (see bot/metrics.py)
+    if metrics is None:
+        metrics = PromMetrics()  # a registry of its own per app (see bot/metrics.py)
     paging = PagingService(
         cfg, calendar, schedule, incidents, waker.wake, checklists=bool(runbooks)
     )

@@ -2,7 +2,8 @@
 
 - **escalation**: fires due rungs; sleeps until the next one is due (at most
   settings.tick_seconds) or until a request wakes it. It commits state and queues notices,
-  and never waits on Slack.
+  and never waits on Slack. With REDIS_URL it runs on a thread of its own
+  (bot/escalation_thread.py), so nothing in this loop can hold a due rung back.
 - **delivery**: the outbox's worker pool (bot/slack/delivery.py), concurrent and paced.
 - **swap-expiry**, **reminders**, **prune**: housekeeping on their own cadence.
 
@@ -24,6 +25,7 @@ from redis.exceptions import RedisError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.escalation_thread import EscalationThread
 from bot.slack.delivery import DeliveryPool
 from bot.slack.slackout import Pacing
 
@@ -66,14 +68,18 @@ def delivery_pool(deps: Deps, client: AsyncWebClient) -> DeliveryPool:
     )
 
 
-def background_jobs(deps: Deps) -> list[Job]:
-    """Every periodic job except delivery, bound to its dependencies."""
-    tick = deps.settings.tick_seconds
-
+def escalation_job(deps: Deps) -> Job:
     async def escalation() -> None:
         now = deps.clock.now()
         for _, due in await deps.paging.tick(now):
             deps.metrics.timer_late((now - due).total_seconds())
+
+    return Job("escalation", escalation, deps.settings.tick_seconds, wake_on_work=True)
+
+
+def background_jobs(deps: Deps) -> list[Job]:
+    """Every periodic job except delivery, bound to its dependencies."""
+    tick = deps.settings.tick_seconds
 
     async def swap_expiry() -> None:
         await deps.swaps.expire_due()
@@ -112,7 +118,7 @@ def background_jobs(deps: Deps) -> list[Job]:
         await deps.outbox.prune_dead(deps.clock.now())
 
     return [
-        Job("escalation", escalation, tick, wake_on_work=True),
+        escalation_job(deps),
         Job("swap-expiry", swap_expiry, tick),
         Job("suppression-ends", suppression_ends, tick),
         Job("deadlines", deadlines, tick),
@@ -194,6 +200,9 @@ async def _run_delivery(pool: DeliveryPool) -> None:
 
 
 async def run_forever(deps: Deps, jobs: list[Job], pool: DeliveryPool) -> None:
+    thread = _escalation_thread(deps) if any(j.name == "escalation" for j in jobs) else None
+    if thread is not None:
+        jobs = [j for j in jobs if j.name != "escalation"]
     tasks = [asyncio.create_task(_run_job(deps, job), name=job.name) for job in jobs]
     tasks.append(asyncio.create_task(_run_delivery(pool), name="delivery"))
     try:
@@ -201,3 +210,20 @@ async def run_forever(deps: Deps, jobs: list[Job], pool: DeliveryPool) -> None:
     finally:
         for task in tasks:
             task.cancel()
+        if thread is not None:
+            await thread.stop()
+
+
+def _escalation_thread(deps: Deps) -> EscalationThread | None:
+    """The escalation job started on its own thread, or None to run it in this loop: when
+    settings.escalation_thread is off, without REDIS_URL, or when the thread fails to start
+    (then the timers still run, here, and the log says why)."""
+    if not (deps.settings.escalation_thread and deps.settings.redis_url):
+        return None
+    thread = EscalationThread(deps, lambda own: _run_job(own, escalation_job(own)))
+    try:
+        thread.start()
+    except RuntimeError as exc:
+        log.warning("%s; escalation runs in the main loop", exc)
+        return None
+    return thread

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # on another replica shows in answers at most this late (at once on the replica that
     # approved it). Pages never use this: they check the swaps' version every time.
     answer_staleness: float = Field(default=1.0, ge=0, validation_alias="ONCALL_ANSWER_STALENESS")
+    # Escalation timers on a thread of their own (with their own event loop and Redis
+    # connection), so a busy delivery pool or a burst of requests cannot hold a due rung
+    # back (bot/escalation_thread.py). Needs REDIS_URL; the embedded store keeps them in
+    # the main loop.
+    escalation_thread: bool = Field(default=True, validation_alias="ONCALL_ESCALATION_THREAD")
     # Concurrent Slack delivery workers per process.
     delivery_workers: int = Field(
         default=8, ge=1, le=64, validation_alias="ONCALL_DELIVERY_WORKERS"

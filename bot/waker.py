@@ -13,6 +13,12 @@ import contextlib
 class Waker:
     def __init__(self) -> None:
         self._events: dict[str, asyncio.Event] = {}
+        # Wakers of loops on other threads (bot/escalation_thread.py), woken with this one.
+        self._relays: list[tuple[asyncio.AbstractEventLoop, Waker]] = []
+
+    def relay_to(self, loop: asyncio.AbstractEventLoop, other: Waker) -> None:
+        """Wake `other`, whose loop `loop` runs on another thread, whenever this one wakes."""
+        self._relays.append((loop, other))
 
     def _ev(self, name: str) -> asyncio.Event:
         if name not in self._events:
@@ -20,6 +26,14 @@ class Waker:
         return self._events[name]
 
     def wake(self) -> None:
+        self._wake_here()
+        for loop, other in self._relays:
+            # An asyncio.Event belongs to its loop: set it from that loop's own thread. The
+            # other side relays back with _wake_here only, so a wake never echoes.
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nothing to wake
+                loop.call_soon_threadsafe(other._wake_here)
+
+    def _wake_here(self) -> None:
         for ev in self._events.values():
             ev.set()
 

@@ -23,6 +23,11 @@ from bot.services.rcas import RcaService
 from bot.services.schedule import ScheduleService
 from bot.services.swaps import SwapService
 
+# The open incidents a tab considers, most urgent first (waiting for an ACK, then pages,
+# by severity, longest open): far more than it shows, so the ones paging the reader are
+# among them whenever fewer than this many pages wait for an ACK.
+HOME_CANDIDATES = 100
+
 
 class HomeIncident(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -54,6 +59,8 @@ class HomeData(BaseModel):
     to_answer: list[Swap] = Field(default_factory=list)  # pending, asking this person
     waiting: list[Swap] = Field(default_factory=list)  # this person's own, pending
     incidents: list[HomeIncident] = Field(default_factory=list)
+    # How many are open in all: `incidents` holds only the most urgent HOME_CANDIDATES.
+    open_count: int = 0
     rcas: list[Rca] = Field(default_factory=list)
     actions: list[OwnedAction] = Field(default_factory=list)
 
@@ -87,12 +94,14 @@ class HomeService:
         if member is None:
             return base
         me = member.initials
+        open_count, incidents = await self._incidents(me)
         return base.model_copy(
             update={
                 "member": me,
                 "shifts": await self._shifts(me, now),
                 **await self._swaps(me, now),
-                "incidents": await self._incidents(me),
+                "incidents": incidents,
+                "open_count": open_count,
                 "rcas": [r for r in await self.rcas.open_rcas() if r.owner == me],
                 "actions": [
                     OwnedAction(rca=rca, item=item)
@@ -117,17 +126,23 @@ class HomeService:
             "waiting": [s for s in live if s.requester == member],
         }
 
-    async def _incidents(self, member: str) -> list[HomeIncident]:
+    async def _incidents(self, member: str) -> tuple[int, list[HomeIncident]]:
+        """(how many are open, the most urgent of them as the tab lists them). Read from
+        the urgency index like `/oncall incidents`, not all of them: during an alert storm
+        every rung redraws a tab, and decoding thousands of open incidents each time held
+        the event loop for a tenth of a second (issue #14)."""
+        total, page = await self.paging.store.page_open(0, HOME_CANDIDATES)
         rows = [
             HomeIncident(
-                incident=inc,
-                paging_you=inc.status is Status.TRIGGERED
-                and any(p.member == member for p in inc.paged),
+                incident=stored.incident,
+                paging_you=stored.incident.status is Status.TRIGGERED
+                and any(p.member == member for p in stored.incident.paged),
             )
-            for inc in await self.paging.store.open_incidents()
+            for stored, _ in page
+            if stored.incident.open
         ]
         # During an incident the tab is opened to ACK: pages waiting on you lead, then any
         # page still unACKed, newest first, since the list is capped.
         rows.sort(key=lambda r: -r.incident.opened_at.timestamp())
         rows.sort(key=lambda r: (not r.paging_you, r.incident.status is not Status.TRIGGERED))
-        return rows
+        return total, rows

@@ -435,19 +435,29 @@ return -1
 # that instant in ms on the bot's clock, so a test's fake clock drives it too).
 # `reserve` tokens are kept for urgent sends (pages): a routine post waits while fewer than
 # 1 + reserve are left, so a backlog of thread replies never delays the next page.
+# A sender told to wait is given a turn of its own (`n`, the next free turn, 1/rate apart)
+# rather than the instant the next token is free: a backlog of N notices for one channel
+# then comes back one at a time as tokens free up, instead of all N at once every second to
+# find one token among them (issue #14: that churn starved the escalation loop).
 # KEYS: bucket, block. ARGV: now (ms), rate (tokens per s), burst, reserve
 PACE = """
 local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local need = 1 + tonumber(ARGV[4] or '0')
 local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
 if blocked > now then return math.ceil(blocked - now) end
-local b = redis.call('HMGET', KEYS[1], 't', 'a')
+local b = redis.call('HMGET', KEYS[1], 't', 'a', 'n')
 local tokens = tonumber(b[1]) or burst
 local at = tonumber(b[2]) or now
 if now > at then tokens = math.min(burst, tokens + (now - at) * rate / 1000) end
-if tokens < need then return math.max(1, math.ceil((need - tokens) * 1000 / rate)) end
+local keep = math.ceil(burst * 1000 / rate) + 60000
+if tokens < need then
+  local turn = math.max(now + math.ceil((need - tokens) * 1000 / rate), tonumber(b[3]) or 0)
+  redis.call('HSET', KEYS[1], 'n', tostring(turn + math.ceil(1000 / rate)))
+  redis.call('PEXPIRE', KEYS[1], math.max(keep, turn - now + keep))
+  return math.max(1, turn - now)
+end
 redis.call('HSET', KEYS[1], 't', tostring(tokens - 1), 'a', tostring(math.max(now, at)))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 60000)
+if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
 return 0
 """
 

@@ -215,18 +215,23 @@ async def test_sigkill_mid_escalation_then_restart_fires_overdue_step(
 ) -> None:
     slack = FakeSlack()
     await slack.start()
-    config_dir = fast_config(tmp_path, backup_after="3s")
+    # Long enough that the primaries' DMs are out before any backup step falls due (the
+    # timers run on their own thread, so they fire on time however busy delivery is).
+    config_dir = fast_config(tmp_path, backup_after="6s")
     first = Bot(slack, config_dir)
     second: Bot | None = None
     try:
         async with aiohttp.ClientSession() as session:
             await first.ready(session)
+            alerted = time.monotonic()
             await first.alert(session, _alerts(20, "killed"))
             await _until(lambda: len(_page_dms(slack)) >= 20, 10)  # the primaries are paged
             first.proc.send_signal(signal.SIGKILL)
             first.proc.wait(5)
             killed_at = time.monotonic()
-            await asyncio.sleep(4)  # every backup step is now overdue, with no bot running
+            assert killed_at - alerted < 6, "the primaries took too long to page"
+            # Every backup step is now overdue, with no bot running.
+            await asyncio.sleep(alerted + 7 - time.monotonic())
             assert not [d for d in _page_dms(slack) if "as Backup" in d[2]]
             second = Bot(slack, config_dir)
             await second.ready(session)

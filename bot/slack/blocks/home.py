@@ -252,7 +252,7 @@ def _incidents(data: HomeData, cfg: TeamConfig) -> list[Block]:
                     button("ACK", ids.ACTION_PAGE_ACK, inc.id, "primary"),
                 )
             )
-    hidden = len(data.incidents) - SHOWN_INCIDENTS
+    hidden = max(data.open_count, len(data.incidents)) - min(SHOWN_INCIDENTS, len(data.incidents))
     if hidden > 0:
         blocks.append(context(_more(hidden, "`/oncall incidents`")))
     return blocks
