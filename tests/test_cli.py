@@ -75,3 +75,48 @@ async def test_check_token_refuses_a_token_slack_rejects() -> None:
         assert await check_token(client) is None  # Slack down: start anyway, warn
     finally:
         await slack.stop()
+
+
+def test_serve_listens_first_then_warns_and_loads_the_holidays(tmp_path: Path) -> None:
+    """The start-up warnings (`oncall-bot check`'s) and the holiday library come after the
+    port is open, on a thread (issue #14: they were a third of start-up), and still come."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.processes import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # unreachable: serve only warns
+        "PORT": str(port),
+    }
+    env.pop("REDIS_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--embedded-store"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "placeholder slack_id" not in log.read_text():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/healthz"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            assert resp.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    text = log.read_text()
+    assert text.index("listening on") < text.index("placeholder slack_id")

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
     from slack_bolt.async_app import AsyncApp
 
+    from bot.deps import Deps
+
 
 async def check_token(client: Any) -> str | None:
     """auth.test at start-up: an error line when the token is refused. Slack being out of
@@ -71,11 +73,12 @@ def settle_gc() -> None:
     """After start-up, before the first request: what start-up built (config, runbooks, the
     app, pydantic's schemas) lives as long as the process, so it is moved out of the
     collector's sight (gc.freeze); a full collection then walks only what requests made,
-    instead of pausing ~35 ms over ~85k objects."""
-    gc.collect()
+    instead of pausing ~35 ms over ~85k objects. The collector was off during start-up
+    (bot/launch.py); this turns it back on."""
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+    gc.enable()
 
 
 async def _serve(
@@ -118,7 +121,10 @@ async def _serve(
     settle_gc()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     log.info("listening on :%s (POST /slack/events, GET /healthz, GET /metrics)", settings.port)
-    tasks = [asyncio.create_task(run_forever(deps, jobs, pool))]
+    tasks = [
+        asyncio.create_task(run_forever(deps, jobs, pool)),
+        asyncio.create_task(asyncio.to_thread(after_start, deps)),
+    ]
     handler = None
     if settings.app_token:
         handler = await connect_socket_mode(app, settings.app_token)
@@ -132,6 +138,16 @@ async def _serve(
             task.cancel()
         await runner.cleanup()
     return 0
+
+
+def after_start(deps: Deps) -> None:
+    """Once `serve` listens, on a thread: what `oncall-bot check` warns of (members without a
+    slack_id, undated holidays), since the bot runs but someone should know; and the holiday
+    library loaded, which the first schedule answer would otherwise wait for. Both read the
+    holiday tables, a third of start-up, so neither holds /healthz back (issue #14)."""
+    for line in check_warnings(deps.config, datetime.now(UTC)):
+        log.warning("%s", line)
+    deps.calendar.warm()
 
 
 async def connect_socket_mode(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
@@ -167,10 +183,6 @@ def cmd_serve(env: dict[str, str], embedded_store: bool) -> int:
             runbooks = load_runbooks(Path(settings.runbooks_dir))
         except RunbookError as exc:
             return _fail(f"bad runbook: {exc} (run `oncall-bot check`)")
-    # What `oncall-bot check` warns of (members without a slack_id, undated holidays):
-    # the bot runs, but someone should know.
-    for line in check_warnings(cfg, datetime.now(UTC)):
-        log.warning("%s", line)
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(_serve(settings, embedded_store, cfg, runbooks))
     return 0

@@ -5,11 +5,10 @@ Pure: the `holidays` package is a data library (no I/O, no clock), so it belongs
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-
-import holidays as holidays_lib
 
 from bot.config.models import BusinessHours, HolidayPolicy
 
@@ -29,11 +28,29 @@ class HolidayCalendar:
         self._unknown: dict[int, list[str]] = {}
         for extra in policy.extra:
             self._extra.setdefault(extra.date, []).append(extra.name)
-        self._lib: Any = holidays_lib.country_holidays(
-            policy.country,
-            subdiv=policy.subdivision,
-            categories=tuple(policy.categories),
-        )
+        # The library's country table is built on first use: importing it loads every
+        # country's module (150 ms, a third of `serve`'s start-up, issue #14); `serve` warms
+        # it on a thread once it listens. Locked: the escalation thread may ask first.
+        self._lib_built: Any = None
+        self._lib_lock = threading.Lock()
+
+    @property
+    def _lib(self) -> Any:
+        if self._lib_built is None:
+            with self._lib_lock:
+                if self._lib_built is None:
+                    import holidays as holidays_lib
+
+                    self._lib_built = holidays_lib.country_holidays(
+                        self._policy.country,
+                        subdiv=self._policy.subdivision,
+                        categories=tuple(self._policy.categories),
+                    )
+        return self._lib_built
+
+    def warm(self) -> None:
+        """Load the holiday library now rather than on the first question."""
+        _ = self._lib
 
     def names(self, day: date) -> list[str]:
         found = list(self._extra.get(day, []))
@@ -71,6 +88,8 @@ class HolidayCalendar:
 
     def _lib_year(self, year: int) -> list[tuple[date, Any]]:
         import warnings
+
+        import holidays as holidays_lib
 
         with warnings.catch_warnings():
             # The library warns (once per call) past the years it knows; we report that.
