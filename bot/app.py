@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -10,7 +11,21 @@ from bot.settings import Settings
 from bot.slack.listeners import register_all
 
 
-def build_client(settings: Settings) -> AsyncWebClient:
+def slack_session(settings: Settings) -> aiohttp.ClientSession:
+    """The session build_client's calls share. With its own session slack_sdk sets the call
+    timeout on that session, so a session given to it must carry the timeout itself."""
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=max(1, settings.slack_timeout))
+    )
+
+
+def build_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """`session` (slack_session's): one aiohttp session for every call, so calls reuse
+    their connections.
+    Without it slack_sdk opens a session, and a connection (a TLS handshake with Slack),
+    per call and closes it after; `serve` and the harness pass one and close it on exit."""
     # No retry handlers: the outbox retries, so that a Retry-After never holds a worker (the
     # SDK's handler sleeps inside the call) and a send whose outcome is unknown is looked
     # for in Slack before it is repeated (the SDK's handlers would simply post again).
@@ -19,6 +34,7 @@ def build_client(settings: Settings) -> AsyncWebClient:
         base_url=settings.slack_api_url,
         timeout=int(max(1, settings.slack_timeout)),
         retry_handlers=[],
+        session=session,
     )
 
 

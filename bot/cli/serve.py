@@ -90,7 +90,7 @@ async def _serve(
     """`cfg` and `runbooks` as cmd_serve loaded and checked them (loaded once, not twice)."""
     from aiohttp import web
 
-    from bot.app import build_app
+    from bot.app import build_app, build_client, slack_session
     from bot.deps import build_deps
     from bot.runtime import background_jobs, delivery_pool, run_forever
     from bot.server import build_web_app
@@ -104,11 +104,13 @@ async def _serve(
         )
     )
     deps = build_deps(settings, redis, SystemClock(), cfg, runbooks)
-    app = build_app(deps)
+    session = slack_session(settings)
+    app = build_app(deps, build_client(settings, session))
     problem = await check_token(app.client)
     if problem is None and settings.app_token:
         problem = await check_app_token(app.client, settings.app_token)
     if problem is not None:
+        await session.close()
         await redis.aclose()
         return _fail(problem)
     # The access log is off unless asked for (ONCALL_ACCESS_LOG): a line per request is
@@ -137,6 +139,7 @@ async def _serve(
         for task in tasks:
             task.cancel()
         await runner.cleanup()
+        await session.close()
     return 0
 
 

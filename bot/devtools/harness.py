@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import build_app, build_client
+from bot.app import build_app, build_client, slack_session
 from bot.clock import Clock
 from bot.config import TeamConfig
 from bot.deps import Deps, build_deps
@@ -54,6 +54,7 @@ class Harness:
     url: str = ""
     _runner: web.AppRunner | None = None
     _session: aiohttp.ClientSession | None = None
+    _slack_session: aiohttp.ClientSession | None = None  # the bot's Web API calls
     _owns_slack: bool = True
     # Deliver what each request queued before returning, as the running bot's delivery pool
     # would a moment later; tests of the delivery itself turn this off.
@@ -77,7 +78,8 @@ class Harness:
         values.update(self.settings_overrides)
         settings = Settings.model_validate(values)
         self.deps = build_deps(settings, self.redis, self.clock, self.config)
-        self.app = build_app(self.deps, build_client(settings))
+        self._slack_session = slack_session(settings)
+        self.app = build_app(self.deps, build_client(settings, self._slack_session))
         self.pool = delivery_pool(self.deps, self.app.client)
         self._runner = web.AppRunner(build_web_app(self.deps, self.app), access_log=None)
         await self._runner.setup()
@@ -91,6 +93,8 @@ class Harness:
     async def stop(self) -> None:
         if self._session is not None:
             await self._session.close()
+        if self._slack_session is not None:
+            await self._slack_session.close()
         if self._runner is not None:
             await self._runner.cleanup()
         if self._owns_slack:
