@@ -23,13 +23,15 @@ from bot.devtools.harness import Harness, Response
 from bot.devtools.modal import ModalForm
 from bot.devtools.render import Pressable, Renderer
 from bot.devtools.signing import block_actions_payload
+from bot.domain.timefmt import zone_label
 from bot.domain.timeparse import TimeParseError, parse_instant
 
+# `{zone}`: the rotation's zone, named by zone_label, since it is configurable.
 HELP = """Console commands:
   /oncall …, /page …, /swap …, /runbook …   a slash command, as the current member
   as <initials> | as <slack-id>             act as a member (`as PR`), or as anyone, on the
                                             roster or not (`as U0SOMEONE`)
-  at <date time>                            set the virtual clock (IST unless a zone is given)
+  at <date time>                            set the virtual clock ({zone} unless a zone is given)
   advance <duration>                        move the clock (30s, 10m, 2h, 1d), firing due timers
   press <n> | tick <n>                      press button n / toggle checkbox n; a number means
                                             the same button all session, redrawn or not
@@ -40,6 +42,11 @@ HELP = """Console commands:
   submit | cancel                           submit or close the open form
   now                                       show the virtual time
   help, quit"""
+
+
+def help_text(config: TeamConfig) -> str:
+    return HELP.replace("{zone}", zone_label(config.zone))
+
 
 Ticker = Callable[[], Awaitable[None]]
 
@@ -178,7 +185,7 @@ class Console:
         if word in ("quit", "exit"):
             return False
         if word == "help":
-            self.say(HELP)
+            self.say(help_text(self.config))
         elif word.startswith("/"):
             self._show_response(await self.harness.command(word, rest, self._slack_id()))
             await self._tick()
@@ -204,7 +211,7 @@ class Console:
 
     def _now(self) -> str:
         local = self.clock.now().astimezone(self.config.zone)
-        return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({local:%A})"
+        return f"{local:%Y-%m-%d %H:%M} {zone_label(self.config.zone, local)} ({local:%A})"
 
     def _as(self, who: str) -> None:
         initials = who.upper()

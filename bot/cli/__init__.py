@@ -92,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         help="look each member up in Slack by email; print the slack_id values for team.toml",
     )
     console = sub.add_parser("console", help="try the bot in a terminal, no Slack needed")
-    console.add_argument("--at", help="start the virtual clock at this time (IST)")
+    console.add_argument(
+        "--at",
+        help="start the virtual clock at this time (in the rotation zone, `zone` in "
+        "schedules/rotation.toml, unless a zone is given)",
+    )
     export = sub.add_parser(
         "export", help="print swaps and PTO from $REDIS_URL as TOML, or an RCA as Markdown"
     )

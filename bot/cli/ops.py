@@ -32,7 +32,9 @@ async def _console(env: dict[str, str], at: str | None) -> int:
         except TimeParseError as exc:
             return _fail(str(exc))
     clock = FakeClock(start)
-    overrides: dict[str, Any] = {"config_dir": _config_dir(env)}
+    # One delivery worker: a page's DM and its checklist then arrive in one order every run,
+    # so a script's `press 2` presses the same button each time (README, the console).
+    overrides: dict[str, Any] = {"config_dir": _config_dir(env), "delivery_workers": 1}
     if env.get(ENV["runbooks_dir"]):
         overrides["runbooks_dir"] = Path(env[ENV["runbooks_dir"]])
     harness = await Harness(embedded(), clock, cfg, settings_overrides=overrides).start()

@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.config.models import TeamConfig
 from bot.domain.calendar import HolidayCalendar
-from bot.domain.schedule import segments
+from bot.domain.schedule import holiday_label, segments
 from bot.domain.swaps import Swap, Window, describe_window, overrides
-from bot.domain.timefmt import day_label
+from bot.domain.timefmt import day_label, zone_label
 
 REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
     ("7d", timedelta(days=7)),
@@ -37,8 +37,9 @@ def span(start: datetime, end: datetime, zone: tzinfo) -> str:
     """`Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST`: a window with both weekdays, so
     nobody has to work out which day an end of "00:00" belongs to."""
     s, e = start.astimezone(zone), end.astimezone(zone)
-    s_zone = "" if s.tzname() == e.tzname() else f" {s.tzname()}"
-    return f"{day_label(s.date())} {s:%H:%M}{s_zone} – {day_label(e.date())} {e:%H:%M} {e.tzname()}"
+    s_label, e_label = zone_label(zone, start), zone_label(zone, end)
+    s_zone = "" if s_label == e_label else f" {s_label}"
+    return f"{day_label(s.date())} {s:%H:%M}{s_zone} – {day_label(e.date())} {e:%H:%M} {e_label}"
 
 
 def merge_pto(
@@ -183,7 +184,9 @@ def exchange_notes(
     end: datetime,
     approved: Sequence[Swap],
 ) -> list[ExchangeNote]:
-    """The two people of each critical-holiday exchange in [start, end)."""
+    """The two people of each critical-holiday exchange in [start, end). Someone who gave
+    their role away by a swap holds none and is not told; someone who took one by a swap is
+    not part of the exchange (the swap told them what they hold)."""
     start = max(start, cfg.rotation.start_at)
     if end <= start:
         return []
@@ -192,7 +195,10 @@ def exchange_notes(
     for seg in segments(cfg, calendar, start, end, ovs):
         if not seg.holiday:
             continue
+        exchanged = {seg.rotation_primary, seg.rotation_backup}
         for role, member in (("Primary", seg.primary), ("Backup", seg.backup)):
+            if member not in exchanged:
+                continue
             out.append(
                 ExchangeNote(
                     member=member,
@@ -200,7 +206,7 @@ def exchange_notes(
                     start=seg.start,
                     end=seg.end,
                     holiday=seg.holiday,
-                    label=f"{seg.primary}⇄{seg.backup}",
+                    label=holiday_label(seg),
                 )
             )
     return out

@@ -14,11 +14,13 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.config.models import Pipeline, TeamConfig
 from bot.domain.calendar import HolidayCalendar
+from bot.domain.timefmt import zone_label
 
 
 class BeforeRotation(ValueError):
     def __init__(self, start: datetime) -> None:
-        super().__init__(f"no rotation defined before {start:%Y-%m-%d %H:%M} {start.tzname()}")
+        label = zone_label(start.tzinfo or ZoneInfo("UTC"), start)
+        super().__init__(f"no rotation defined before {start:%Y-%m-%d %H:%M} {label}")
         self.start = start
 
 
@@ -41,6 +43,20 @@ class Override(BaseModel):
         return self.start <= at < self.end
 
 
+class SwapChange(BaseModel):
+    """What one approved swap did within a segment: `giver` handed `role` to `taker`.
+    `exchange` when the taker held the other role, so the two traded places; otherwise the
+    taker was off duty and the giver now is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    giver: str
+    taker: str
+    role: str  # the role handed over: "Primary" or "Backup"
+    exchange: bool
+
+
 class Segment(BaseModel):
     """A stretch of time with one assignment, and why it is so."""
 
@@ -58,6 +74,7 @@ class Segment(BaseModel):
     holiday: str | None = None
     swaps: tuple[int, ...] = ()
     reasons: tuple[str, ...] = ()
+    changes: tuple[SwapChange, ...] = ()  # what each swap in `swaps` did, in order
 
 
 class LadderRole(StrEnum):
@@ -125,31 +142,73 @@ def week_bounds(cfg: TeamConfig, week: int) -> tuple[datetime, datetime]:
 
 
 def exchange_label(primary: str, backup: str) -> str:
-    """The policy's notation: whoever now holds Primary first, e.g. `CW⇄PR`."""
+    """The policy's notation for two people who trade roles: whoever now holds Primary
+    first, e.g. `CW⇄PR`."""
     return f"{primary}⇄{backup}"
 
 
-def apply_swaps(
+def holiday_label(seg: Segment) -> str:
+    """A critical holiday's exchange in the policy's notation: the rotation's Backup, who
+    holds Primary that day, first (`PR⇄SK`), whatever swaps then did to the segment."""
+    return exchange_label(seg.rotation_backup, seg.rotation_primary)
+
+
+def change_label(change: SwapChange) -> str:
+    """Who gave what to whom: `PR→SK` (giver → taker) when the taker was off duty, so the
+    one who took no part is not named; `CW⇄PR` only when the two exchanged roles."""
+    if not change.exchange:
+        return f"{change.giver}→{change.taker}"
+    if change.role == "Primary":  # the taker now holds Primary
+        return exchange_label(change.taker, change.giver)
+    return exchange_label(change.giver, change.taker)
+
+
+def swap_note(changes: tuple[SwapChange, ...] | list[SwapChange]) -> str:
+    """The schedule's annotation for a segment's swaps: `PR→SK (swap #1), CW⇄AM (swap #2)`."""
+    return ", ".join(f"{change_label(c)} (swap #{c.id})" for c in changes)
+
+
+def _swap_reason(change: SwapChange) -> str:
+    if change.exchange:
+        return (
+            f"swap #{change.id}: {change.giver} and {change.taker} exchange roles "
+            f"({change_label(change)})"
+        )
+    return (
+        f"swap #{change.id}: {change.taker} takes {change.giver}'s {change.role} role "
+        f"({change_label(change)})"
+    )
+
+
+def swap_changes(
     primary: str, backup: str, at: datetime, overrides: list[Override]
-) -> tuple[str, str, tuple[int, ...], list[str]]:
-    applied: list[int] = []
-    reasons: list[str] = []
+) -> tuple[str, str, tuple[SwapChange, ...]]:
+    """Primary and Backup once the swaps covering `at` apply in order, and what each did."""
+    changes: list[SwapChange] = []
     for ov in overrides:
         if not ov.covers(at) or ov.a not in (primary, backup):
             continue
         before = (primary, backup)
         swap = {ov.a: ov.b, ov.b: ov.a}
         primary, backup = swap.get(primary, primary), swap.get(backup, backup)
-        applied.append(ov.id)
-        role = "Primary" if before[0] == ov.a else "Backup"
-        if ov.b in before:
-            reasons.append(
-                f"swap #{ov.id}: {ov.a} and {ov.b} exchange roles "
-                f"({exchange_label(primary, backup)})"
+        changes.append(
+            SwapChange(
+                id=ov.id,
+                giver=ov.a,
+                taker=ov.b,
+                role="Primary" if before[0] == ov.a else "Backup",
+                exchange=ov.b in before,
             )
-        else:
-            reasons.append(f"swap #{ov.id}: {ov.b} takes {ov.a}'s {role} role")
-    return primary, backup, tuple(applied), reasons
+        )
+    return primary, backup, tuple(changes)
+
+
+def apply_swaps(
+    primary: str, backup: str, at: datetime, overrides: list[Override]
+) -> tuple[str, str, tuple[int, ...], list[str]]:
+    """swap_changes as ids and reasons, for callers that need only those."""
+    primary, backup, changes = swap_changes(primary, backup, at, overrides)
+    return primary, backup, tuple(c.id for c in changes), [_swap_reason(c) for c in changes]
 
 
 def resolve(
@@ -183,7 +242,7 @@ def resolve(
     week_s, week_e = start.astimezone(tz), end.astimezone(tz)
     reasons = [
         f"rotation week {week % n + 1} of {n} "
-        f"({week_s:%Y-%m-%d %H:%M} → {week_e:%Y-%m-%d %H:%M} {week_s.tzname()})"
+        f"({week_s:%Y-%m-%d %H:%M} → {week_e:%Y-%m-%d %H:%M} {zone_label(tz, start)})"
     ]
     holiday = calendar.critical(at.astimezone(tz).date())
     if holiday:
@@ -192,8 +251,8 @@ def resolve(
             f"{holiday} ({at.astimezone(tz):%Y-%m-%d}) is a critical holiday: Backup and Primary "
             f"exchange roles for the day ({exchange_label(primary, backup)})"
         )
-    primary, backup, swaps, swap_reasons = apply_swaps(primary, backup, at, ordered)
-    reasons.extend(swap_reasons)
+    primary, backup, changes = swap_changes(primary, backup, at, ordered)
+    reasons.extend(_swap_reason(c) for c in changes)
     return Segment(
         start=seg_start,
         end=seg_end,
@@ -205,8 +264,9 @@ def resolve(
         primary=primary,
         backup=backup,
         holiday=holiday,
-        swaps=swaps,
+        swaps=tuple(c.id for c in changes),
         reasons=tuple(reasons),
+        changes=changes,
     )
 
 
@@ -292,13 +352,9 @@ def week_views(
         for seg in segments(cfg, calendar, start, end, overrides):
             if seg.holiday:
                 day = seg.start.astimezone(cfg.rotation.tz)
-                pair = exchange_label(seg.rotation_backup, seg.rotation_primary)
-                notes.append(f"{day:%Y-%m-%d} ({seg.holiday}): {pair}")
-            if seg.swaps:
-                notes.append(
-                    f"{_span(seg, cfg.rotation.tz)}: {exchange_label(seg.primary, seg.backup)} "
-                    f"({', '.join(f'swap #{i}' for i in seg.swaps)})"
-                )
+                notes.append(f"{day:%Y-%m-%d} ({seg.holiday}): {holiday_label(seg)}")
+            if seg.changes:
+                notes.append(f"{_span(seg, cfg.rotation.tz)}: {swap_note(seg.changes)}")
         out.append(
             WeekView(
                 week=week,

@@ -11,7 +11,7 @@ swaps between disjoint pairs compose, but one person cannot give away the same h
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -20,13 +20,18 @@ from pydantic import BaseModel, ConfigDict
 from bot.config.models import TeamConfig
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.schedule import BeforeRotation, Override, segments, week_bounds, week_start
+from bot.domain.timefmt import plural, zone_label
 from bot.domain.timeparse import TimeParseError, parse_instant, parse_window
 
-WINDOW_FORMS = (
-    "`2025-09-03` (that whole day), `2025-09-03..2025-09-05` (whole days), "
-    "`week 2025-09-03` (that rotation week, handoff to handoff), `2025-09-03 09:00..18:00`; "
-    "IST unless a zone is given (e.g. `2025-09-03 09:00..18:00 UTC`)"
-)
+
+def window_forms(zone: tzinfo) -> str:
+    """The windows `/swap` and `/oncall pto` accept, for their help and their errors."""
+    return (
+        "`2025-09-03` (that whole day), `2025-09-03..2025-09-05` (whole days), "
+        "`week 2025-09-03` (that rotation week, handoff to handoff), "
+        f"`2025-09-03 09:00..18:00`; {zone_label(zone)} unless a zone is given "
+        "(e.g. `2025-09-03 09:00..18:00 UTC`)"
+    )
 
 
 class SwapError(ValueError):
@@ -122,12 +127,13 @@ def check_bounds(cfg: TeamConfig, window: Window, now: datetime, what: str = "A 
     if window.end - window.start > limits.window_max:
         days = (window.end - window.start).days
         raise SwapError(
-            f"{what} can last at most {limits.window_max.days} days; this one is {days} days."
+            f"{what} can last at most {plural(limits.window_max.days, 'day')}; "
+            f"this one is {plural(days, 'day')}."
         )
     if window.start - now > limits.window_ahead:
         raise SwapError(
-            f"{what} can start at most {limits.window_ahead.days} days ahead; this one starts "
-            f"{(window.start - now).days} days from now."
+            f"{what} can start at most {plural(limits.window_ahead.days, 'day')} ahead; "
+            f"this one starts {plural((window.start - now).days, 'day')} from now."
         )
 
 
@@ -145,7 +151,7 @@ def parse_swap_window(cfg: TeamConfig, text: str, now: datetime) -> Window:
     except BeforeRotation as exc:
         raise SwapError(f"{exc}: pick a later week.") from None
     except TimeParseError as exc:
-        raise SwapError(f"{exc}. A window is one of: {WINDOW_FORMS}.") from None
+        raise SwapError(f"{exc}. A window is one of: {window_forms(cfg.zone)}.") from None
     return Window(start=start, end=end)
 
 
@@ -183,8 +189,8 @@ def describe_window(window: Window, tz: ZoneInfo) -> str:
             return f"{s:%Y-%m-%d}"
         return f"{s:%Y-%m-%d}..{last:%Y-%m-%d}"
     if s.date() == e.date():
-        return f"{s:%Y-%m-%d %H:%M}–{e:%H:%M} {s.tzname()}"
-    return f"{s:%Y-%m-%d %H:%M} → {e:%Y-%m-%d %H:%M} {s.tzname()}"
+        return f"{s:%Y-%m-%d %H:%M}–{e:%H:%M} {zone_label(tz, window.start)}"
+    return f"{s:%Y-%m-%d %H:%M} → {e:%Y-%m-%d %H:%M} {zone_label(tz, window.start)}"
 
 
 # ---------------------------------------------------------------------------- the rules

@@ -1,6 +1,7 @@
-"""How instants and days are written for people: one function for each form, so every
-reply, DM, export and email reads the same. Pure: the zone is an argument, and names come
-from fixed tables rather than the process locale, so output is the same on every host."""
+"""How instants, days, zones and counts are written for people: one function for each form,
+so every reply, DM, export and email reads the same. Pure: the zone is an argument, and
+names come from fixed tables rather than the process locale, so output is the same on
+every host."""
 
 from __future__ import annotations
 
@@ -8,12 +9,33 @@ from datetime import date, datetime, tzinfo
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# With no instant to ask about, a zone's names are those of one winter and one summer: a
+# zone with daylight saving has two (`EST/EDT`) and a help text must not pick one. A fixed
+# year keeps this pure; zones change their abbreviations far more rarely than that matters.
+_SEASONS = (datetime(2025, 1, 15, 12), datetime(2025, 7, 15, 12))
+
+
+def zone_label(tz: tzinfo, at: datetime | None = None) -> str:
+    """The zone's abbreviation as the team reads it: `IST` for Asia/Kolkata, `EDT` for
+    America/New_York in summer. With no `at` (a help text, a form label), every name the
+    zone uses in a year: `IST`, or `EST/EDT`. The only place a zone is named for people:
+    the rotation's zone is configurable, so no reply may spell one out."""
+    if at is not None:
+        return str(at.astimezone(tz).tzname())
+    names = (str(moment.replace(tzinfo=tz).tzname()) for moment in _SEASONS)
+    return "/".join(dict.fromkeys(names))
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 week`, `2 weeks`, `0 alerts`: a count with its noun agreeing; `many` for a noun
+    whose plural is not the word plus "s"."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def when(at: datetime, zone: tzinfo) -> str:
     """`2025-09-03 12:00 IST`: the compact form used in schedule and page replies."""
     local = at.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return f"{local:%Y-%m-%d %H:%M} {zone_label(zone, at)}"
 
 
 def day_label(day: date) -> str:
@@ -24,4 +46,4 @@ def day_label(day: date) -> str:
 def stamp(at: datetime, zone: tzinfo) -> str:
     """`Fri 17 Oct 2025, 14:05 IST`: an instant as the team reads it, in the rotation zone."""
     local = at.astimezone(zone)
-    return f"{day_label(local.date())}, {local:%H:%M} {local.tzname()}"
+    return f"{day_label(local.date())}, {local:%H:%M} {zone_label(zone, at)}"

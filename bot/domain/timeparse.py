@@ -11,11 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateparser
 
-FORMS = (
-    "`now`, `2025-10-20 08:00`, `2026-03-04`, `2025-10-20 03:00 UTC`, `tomorrow 10:00`, "
-    "`today`; times are in the team's zone unless a zone is given (UTC, IST, Europe/London, "
-    "+05:30)"
-)
+from bot.domain.timefmt import zone_label
+
+# The zone names accepted besides IANA names and offsets (the policy's team works in IST).
 _ALIASES = {"utc": "UTC", "z": "UTC", "gmt": "UTC", "ist": "Asia/Kolkata"}
 _OFFSET = re.compile(r"^([+-])(\d{1,2}):?(\d{2})$")
 _RELATIVE = {"today": 0, "tomorrow": 1, "yesterday": -1}
@@ -25,6 +23,15 @@ DATE_ONLY_TIME = time(12, 0)
 
 class TimeParseError(ValueError):
     pass
+
+
+def forms(zone: tzinfo) -> str:
+    """The instants people may type, for errors and help; `zone` is the team's."""
+    return (
+        "`now`, `2025-10-20 08:00`, `2026-03-04`, `2025-10-20 03:00 UTC`, `tomorrow 10:00`, "
+        f"`today`; times are {zone_label(zone)} (the team's zone) unless a zone is given "
+        "(`UTC`, an IANA name such as `Europe/London`, or an offset such as `+05:30`)"
+    )
 
 
 def parse_zone(token: str) -> tzinfo | None:
@@ -111,11 +118,11 @@ def parse_instant(text: str, now: datetime, zone: tzinfo) -> tuple[datetime, boo
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", body):
         return datetime.combine(parse_date(body, now, tz), DATE_ONLY_TIME, tzinfo=tz), False
     if not re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d", body):
-        raise TimeParseError(f"`{text}` is not a date or time; use {FORMS}")
+        raise TimeParseError(f"`{text}` is not a date or time; use {forms(zone)}")
     try:
         parsed = dateparser.isoparse(body.replace(" ", "T", 1))
     except ValueError:
-        raise TimeParseError(f"`{text}` is not a date or time; use {FORMS}") from None
+        raise TimeParseError(f"`{text}` is not a date or time; use {forms(zone)}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     _in_range(parsed.date(), text)

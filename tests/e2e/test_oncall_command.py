@@ -17,7 +17,8 @@ async def test_at_week_two_names_primary_and_backup(harness: Harness) -> None:
     assert body["response_type"] == "ephemeral"
     assert "Primary Priya Rao (<@U0PRRAO002>)" in body["text"]
     assert "Backup Chen Wu (<@U0CHENWU03>)" in body["text"]
-    assert "until 2025-09-08 09:00 IST" in body["text"]
+    # Until: the weekday too, as every instant a person reads.
+    assert "until Mon 8 Sep 2025, 09:00 IST" in body["text"]
     assert "rotation week 2 of 8" in body["text"]
 
 
@@ -27,7 +28,7 @@ async def test_diwali_exchange_is_shown_and_explained(harness: Harness) -> None:
     assert "Primary Priya Rao" in body["text"]
     assert "Backup Alex Mehta" in body["text"]
     assert "Diwali" in body["text"] and "PR⇄AM" in body["text"]
-    assert "until 2025-10-21 00:00 IST" in body["text"]
+    assert "until Tue 21 Oct 2025, 00:00 IST" in body["text"]
 
 
 async def test_pipeline_ladder(harness: Harness) -> None:

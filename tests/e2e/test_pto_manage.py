@@ -38,12 +38,12 @@ async def test_no_args_lists_your_pto_with_ids_weekdays_and_conflicts(harness: H
     assert await oncall(harness, PR, "pto list") == said
 
     nothing = await oncall(harness, AM, "pto")
-    assert "none recorded" in nothing and "/oncall pto <window>" in nothing
+    assert "none recorded" in nothing and "/oncall pto &lt;window&gt;" in nothing
 
 
 async def test_help_says_how_to_list_and_cancel(harness: Harness) -> None:
     said = await oncall(harness, PR, "pto help")
-    assert "`/oncall pto cancel <id>`" in said and "`/oncall pto`" in said
+    assert "`/oncall pto cancel &lt;id&gt;`" in said and "`/oncall pto`" in said
 
 
 async def test_cancel_your_own(harness: Harness) -> None:

@@ -116,7 +116,7 @@ async def test_rca_commands_say_what_is_wrong(harness: Harness) -> None:
     assert "Usage: `/rca write INC-7`" in await say("write")
     assert "is not an `/rca` subcommand" in await say("wrte INC-1")
     assert "Only members of the on-call roster" in await say("assign INC-1 @PR", "U999")
-    assert "`/rca write <incident>`" in await say("help")
+    assert "`/rca write &lt;incident&gt;`" in await say("help")
     await _resolved_sev1_on_friday(harness)
     assert "is not on the roster" in await say("assign INC-1 @ZZ")
     assert "now owned by PR" in await say(f"assign INC-1 <@{IDS['PR']}>")

@@ -321,10 +321,10 @@ async def test_oncall_runs_errors_say_what_to_type(harness: Harness) -> None:
     async def say(text: str) -> str:
         return str((await harness.command("/oncall", text, IDS["AM"])).json["text"])
 
-    assert "Say which pipeline: `/oncall runs <pipeline> [days]`" in await say("runs")
+    assert "Say which pipeline: `/oncall runs &lt;pipeline&gt; [days]`" in await say("runs")
     assert "Unknown pipeline `grwth`. Did you mean `growth-agg`?" in await say("runs grwth")
     assert "Show 1 to 30 days" in await say("runs growth-agg 90")
-    assert "`/oncall runs <pipeline> [days]`" in await say("help")
+    assert "`/oncall runs &lt;pipeline&gt; [days]`" in await say("help")
     two = (await harness.command("/oncall", "runs profit-unit 2", IDS["AM"])).json["text"]
     assert "*Profit — Unit-level* deliveries, Tue 2 Sep 2025 to Wed 3 Sep 2025" in two
     assert "a delivery within 15 min of the last" in two

@@ -12,8 +12,9 @@ from bot.devtools.fakeslack import _block_errors
 from bot.devtools.harness import Harness
 from bot.domain.runbook import Runbook
 from bot.slack.blocks import rca as rca_blocks
+from bot.slack.blocks.common import escape_placeholders
 from bot.slack.blocks.oncall import EXTRA_HELP, help_reply
-from bot.slack.blocks.swaps import HELP as SWAP_HELP
+from bot.slack.blocks.swaps import help_text as swap_help
 from bot.slack.listeners import EXTRA
 from bot.slack.listeners.commands import oncall_query, rca, runbook, swap_query
 from bot.slack.listeners.commands.oncall import VALID
@@ -48,8 +49,8 @@ def _help_line(text: str, form: str) -> str:
 # ---------------------------------------------------------------------------------- /oncall
 
 
-def test_oncall_help_has_a_line_for_each_word_the_parser_knows() -> None:
-    text = help_reply(list(EXTRA)).text
+def test_oncall_help_has_a_line_for_each_word_the_parser_knows(config: TeamConfig) -> None:
+    text = help_reply(config, list(EXTRA)).text
     words = _words(oncall_query.parse_oncall, "sub")
     assert words == {w.strip() for w in VALID.split(",")}
     for word in words:
@@ -58,7 +59,7 @@ def test_oncall_help_has_a_line_for_each_word_the_parser_knows() -> None:
 
 
 def test_oncall_help_examples_parse_to_every_kind(config: TeamConfig) -> None:
-    text = help_reply(list(EXTRA)).text
+    text = help_reply(config, list(EXTRA)).text
     kinds: set[str] = set()
     for snippet in _commands(text, "/oncall"):
         args = snippet.removeprefix("/oncall").strip()
@@ -71,8 +72,8 @@ def test_oncall_help_examples_parse_to_every_kind(config: TeamConfig) -> None:
     assert kinds == literal | {f"extra:{name}" for name in EXTRA}
 
 
-def test_every_registered_extra_subcommand_is_described() -> None:
-    text = help_reply(list(EXTRA)).text
+def test_every_registered_extra_subcommand_is_described(config: TeamConfig) -> None:
+    text = help_reply(config, list(EXTRA)).text
     assert set(EXTRA) <= set(EXTRA_HELP), set(EXTRA) - set(EXTRA_HELP)
     for name in EXTRA:
         line = _help_line(text, f"/oncall {name}")
@@ -85,7 +86,7 @@ def test_every_registered_extra_subcommand_is_described() -> None:
 async def test_oncall_help_through_the_app(harness: Harness) -> None:
     body = (await harness.command("/oncall", "help", PR)).json
     for name in EXTRA:
-        assert EXTRA_HELP[name] in body["text"]
+        assert escape_placeholders(EXTRA_HELP[name]) in body["text"]
     assert _block_errors(body["blocks"]) is None
 
 
@@ -93,6 +94,7 @@ async def test_oncall_help_through_the_app(harness: Harness) -> None:
 
 
 def test_swap_help_examples_parse_to_every_kind(config: TeamConfig) -> None:
+    SWAP_HELP = swap_help(config)
     words = _words(swap_query.parse_swap, "head")
     for word in words:
         assert f"`/swap {word}" in SWAP_HELP, word
@@ -105,9 +107,9 @@ def test_swap_help_examples_parse_to_every_kind(config: TeamConfig) -> None:
         assert " — " in _help_line(SWAP_HELP, form)
 
 
-async def test_swap_help_through_the_app(harness: Harness) -> None:
+async def test_swap_help_through_the_app(harness: Harness, config: TeamConfig) -> None:
     body = (await harness.command("/swap", "help", PR)).json
-    assert body["text"] == SWAP_HELP
+    assert body["text"] == escape_placeholders(swap_help(config))
     assert _block_errors(body["blocks"]) is None
 
 
@@ -121,8 +123,9 @@ async def test_runbook_help_lists_every_form_with_an_example(harness: Harness) -
     for word in runbook.LIST_WORDS:
         assert f"`{f'/runbook {word}'.strip()}`" in text, word
         assert (await harness.command("/runbook", word, PR)).json["text"] == text
-    assert "`/runbook <pipeline>`" in text
-    examples = [s.removeprefix("/runbook").strip() for s in _commands(text, "/runbook")]
+    assert "`/runbook &lt;pipeline&gt;`" in text  # as Slack gets it (blocks/common.py)
+    typed = text.replace("&lt;", "<").replace("&gt;", ">")  # as the reader sees it
+    examples = [s.removeprefix("/runbook").strip() for s in _commands(typed, "/runbook")]
     pipelines = [e for e in examples if e.casefold() not in runbook.LIST_WORDS]
     assert pipelines
     for example in pipelines:

@@ -44,9 +44,29 @@ def test_what_each_text_asks(
         ("at 2025-10-20 10:00 grwth", "Unknown pipeline `grwth`. Did you mean `growth-agg`?"),
         ("now grwth-agg", "Unknown pipeline `grwth-agg`. Did you mean `growth-agg`?"),
         ("at 2025-13-40 10:00", "is not a date or time"),
-        ("schedule 8 extra", "`/oncall schedule` takes one number of weeks; `extra` is more"),
         ("schedule 53", "give a number of weeks from 1 to 52"),
-        ("me tomorrow", "`/oncall me` takes nothing more"),
+        ("schedule 0", "give a number of weeks from 1 to 52"),
+        ("schedule " + "9" * 5000, "give a number of weeks from 1 to 52"),
+        # Words after a complete subcommand: one refusal, naming the word and what preceded.
+        ("schedule 8 extra", "`extra` is not understood after `/oncall schedule 8`; usage: "),
+        ("me tomorrow", "`tomorrow` is not understood after `/oncall me`; usage: `/oncall me`"),
+        ("help me", "`me` is not understood after `/oncall help`; usage: `/oncall help`."),
+        ("now growth-agg please", "`please` is not understood after `/oncall now growth-agg`"),
+        ("now growth agg please", "`please` is not understood after `/oncall now growth agg`"),
+        (
+            "at 2025-10-20 10:00 growth-agg please",
+            "`please` is not understood after `/oncall at 2025-10-20 10:00 growth-agg`",
+        ),
+        (
+            "2025-10-20 10:00 growth-agg please",
+            "`please` is not understood after `/oncall 2025-10-20 10:00 growth-agg`",
+        ),
+        ("week 2025-10-20 please", "`please` is not understood after `/oncall week 2025-10-20`"),
+        ("next @CW please", "`please` is not understood after `/oncall next @CW`"),
+        ("@PR please", "`please` is not understood after `/oncall @PR`"),
+        ("growth-agg please", "`please` is not understood after `/oncall growth-agg`"),
+        # A digit after a date is a mistyped part of it, not an extra word.
+        ("week 2025-10-20 25:00", "is not a date or time"),
     ],
 )
 def test_mistakes_are_named(config: TeamConfig, text: str, error: str) -> None:

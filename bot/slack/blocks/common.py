@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -12,6 +13,21 @@ from bot.config.models import TeamConfig
 from bot.domain.timefmt import when as when
 
 Block = dict[str, Any]
+
+# In mrkdwn `<…>` is markup: a mention, a channel, a special (`<!here>`) or a link. Usage
+# text writes placeholders the same way (`/oncall now <pipeline>`), which Slack would take
+# for a link and show as `pipeline`; they must reach Slack as `&lt;pipeline&gt;`.
+_ANGLE = re.compile(r"<([^<>\n]*)>")
+_ENTITY = re.compile(r"(?:[@#!]|https?://|mailto:|tel:)\S")
+
+
+def escape_placeholders(text: str) -> str:
+    """`text` with every `<…>` that is no Slack entity escaped, so it shows as typed."""
+    if "<" not in text:
+        return text
+    return _ANGLE.sub(
+        lambda m: m.group(0) if _ENTITY.match(m.group(1)) else f"&lt;{m.group(1)}&gt;", text
+    )
 
 
 class Reply(BaseModel):
@@ -24,7 +40,11 @@ class Reply(BaseModel):
     def body(self) -> dict[str, Any]:
         # Not model_dump(): its deep copy of the blocks was a visible share of answering
         # `/oncall now` (issue #14), and nothing downstream changes a body it is given.
-        return {"text": self.text, "blocks": self.blocks, "response_type": self.response_type}
+        return {
+            "text": escape_placeholders(self.text),
+            "blocks": self.blocks,
+            "response_type": self.response_type,
+        }
 
 
 # Slack's limits: a section's text, and the blocks of one message.
@@ -35,6 +55,7 @@ MAX_BLOCKS = 50
 def section(text: str, block_id: str | None = None) -> Block:
     """One section. Text over Slack's limit ends in "…" so a cut is visible; an answer that
     can run long goes through sections() instead, which loses nothing."""
+    text = escape_placeholders(text)
     if len(text) > SECTION_LIMIT:
         text = text[: SECTION_LIMIT - 1] + "…"
     block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
@@ -46,7 +67,7 @@ def section(text: str, block_id: str | None = None) -> Block:
 def sections(text: str) -> list[Block]:
     """`text` as as many sections as Slack's limit needs, split between lines (or, inside
     one over-long line, at a space), so no word is cut and nothing dropped."""
-    return [section(piece) for piece in chunk_lines(text.split("\n"))]
+    return [section(piece) for piece in chunk_lines(escape_placeholders(text).split("\n"))]
 
 
 def fit_blocks(blocks: list[Block], more: str, limit: int = MAX_BLOCKS) -> list[Block]:
@@ -61,6 +82,7 @@ def fit_blocks(blocks: list[Block], more: str, limit: int = MAX_BLOCKS) -> list[
 
 
 def context(text: str) -> Block:
+    text = escape_placeholders(text)
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
 
 
@@ -90,6 +112,17 @@ def actions(block_id: str, *elements: dict[str, Any]) -> Block:
 
 def error_reply(message: str) -> Reply:
     return Reply(text=f":warning: {message}", blocks=[section(f":warning: {message}")])
+
+
+def extra_words(done: str, extra: str | list[str], usage: str) -> str:
+    """The one refusal for words after a complete subcommand, in every command:
+    "`extra` is not understood after `/oncall schedule 8`; usage: `/oncall schedule [N]`".
+    Refused rather than ignored: a word dropped silently may be the one the asker meant.
+    The words are echoed short and without backticks, which would break the code span."""
+    text = " ".join(extra) if isinstance(extra, list) else extra
+    text = text.strip().replace("`", "'")
+    shown = text if len(text) <= 40 else text[:39] + "…"
+    return f"`{shown}` is not understood after `{done}`; usage: {usage}."
 
 
 def person(cfg: TeamConfig, initials: str) -> str:

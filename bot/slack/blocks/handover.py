@@ -20,7 +20,7 @@ from bot.domain.handover import (
     WeekLine,
 )
 from bot.domain.suppressions import ALL
-from bot.domain.timefmt import day_label, stamp
+from bot.domain.timefmt import day_label, plural, stamp, zone_label
 from bot.slack import ids
 from bot.slack.blocks.common import (
     MAX_BLOCKS,
@@ -48,7 +48,7 @@ SEVERITY_ICON = {
 def _span(start: datetime, end: datetime, zone: tzinfo) -> str:
     s, e = start.astimezone(zone), end.astimezone(zone)
     if s.date() == e.date():
-        return f"{stamp(s, zone).rsplit(' ', 1)[0]}–{e:%H:%M} {e.tzname()}"
+        return f"{stamp(s, zone).rsplit(' ', 1)[0]}–{e:%H:%M} {zone_label(zone, end)}"
     return f"{stamp(s, zone)} → {stamp(e, zone)}"
 
 
@@ -91,6 +91,7 @@ class _Part:
     """A titled run of lines, rendered as one or more sections."""
 
     def __init__(self, title: str, lines: list[str], empty: str, what: str, where: str) -> None:
+        # `what`: one of the lines, in the singular ("open incident"); counted with plural().
         self.title, self.lines, self.empty, self.what, self.where = title, lines, empty, what, where
         self.shown = len(lines)
 
@@ -100,7 +101,8 @@ class _Part:
         lines = [self.title, *self.lines[: self.shown]]
         hidden = len(self.lines) - self.shown
         if hidden:
-            lines.append(f"_…and {hidden} more {self.what} not shown here: {self.where}._")
+            more = plural(hidden, f"more {self.what}")
+            lines.append(f"_…and {more} not shown here: {self.where}._")
         return chunk_lines(lines)
 
 
@@ -178,7 +180,7 @@ def _suppression_line(cfg: TeamConfig, s: SuppressionRow) -> str:
     )
     reason = f": {_esc(s.reason)}" if s.reason else ""
     icon = ":mute:" if s.active else ":clock3:"
-    count = f" · {s.suppressed} alerts suppressed so far" if s.active else ""
+    count = f" · {plural(s.suppressed, 'alert')} suppressed so far" if s.active else ""
     return (
         f"{icon} *{s.id}* {_pipeline(cfg, s.pipeline)}, {when}, by "
         f"{_name(cfg, s.created_by)}{reason}{count}"
@@ -240,35 +242,35 @@ def _body(cfg: TeamConfig, d: HandoverDigest, title: str, fixed: list[Block]) ->
             "*This week*",
             [_week_line(cfg, w) for w in d.week_lines],
             "No holiday exchanges, swaps or PTO conflicts this week.",
-            "lines",
+            "line",
             "`/oncall schedule 1` lists the week",
         ),
         _Part(
             f"*Open incidents ({len(d.incidents)})*",
             [_incident_line(cfg, r) for r in d.incidents],
             "No open incidents. :sunny:",
-            "open incidents",
+            "open incident",
             "`/oncall incidents` lists them all",
         ),
         _Part(
             f"*Suppressions: {len(active)} active, {len(upcoming)} upcoming*",
             [_suppression_line(cfg, s) for s in d.suppressions],
             "No active or upcoming suppressions.",
-            "suppressions",
+            "suppression",
             "`/oncall suppressions` lists them all",
         ),
         _Part(
             f"*Pending RCAs ({len(d.pending_rcas)})*",
             [_rca_line(cfg, r) for r in d.pending_rcas],
             "No pending RCAs.",
-            "RCAs",
+            "RCA",
             "each owner has them in their reminders",
         ),
         _Part(
             f"*Overdue action items ({len(d.overdue_actions)})*",
             [_action_line(cfg, a, today) for a in d.overdue_actions],
             "No overdue action items.",
-            "action items",
+            "action item",
             "each RCA lists its own",
         ),
     ]
@@ -291,10 +293,6 @@ def _late_note(cfg: TeamConfig, d: HandoverDigest) -> list[Block]:
     ]
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def _summary(cfg: TeamConfig, d: HandoverDigest) -> str:
     """The plain-text fallback (notifications, screen readers): short, never the whole."""
     primary = _name(cfg, d.incoming_primary)
@@ -303,10 +301,10 @@ def _summary(cfg: TeamConfig, d: HandoverDigest) -> str:
     late = " (sent late)" if d.late else ""
     counts = ", ".join(
         [
-            _count(len(d.incidents), "open incident", "open incidents"),
-            _count(len(d.suppressions), "suppression", "suppressions"),
-            _count(len(d.pending_rcas), "pending RCA", "pending RCAs"),
-            _count(len(d.overdue_actions), "overdue action item", "overdue action items"),
+            plural(len(d.incidents), "open incident"),
+            plural(len(d.suppressions), "suppression"),
+            plural(len(d.pending_rcas), "pending RCA"),
+            plural(len(d.overdue_actions), "overdue action item"),
         ]
     )
     return (

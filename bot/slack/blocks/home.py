@@ -19,7 +19,7 @@ from bot.domain.incident import Incident, Mode, Status
 from bot.domain.rca import Rca
 from bot.domain.shifts import HORIZON_WEEKS, Shift
 from bot.domain.swaps import Swap, Window
-from bot.domain.timefmt import day_label, stamp
+from bot.domain.timefmt import day_label, plural, stamp
 from bot.services.home import HomeData, HomeIncident, OwnedAction
 from bot.slack import ids
 from bot.slack.blocks.common import (
@@ -159,7 +159,7 @@ def _shift_lines(shift: Shift, now: datetime, cfg: TeamConfig) -> list[str]:
 
 
 def _shifts(data: HomeData, cfg: TeamConfig) -> list[Block]:
-    blocks: list[Block] = [divider(), header(f"Your shifts, next {HORIZON_WEEKS} weeks")]
+    blocks: list[Block] = [divider(), header(f"Your shifts, next {plural(HORIZON_WEEKS, 'week')}")]
     if not data.shifts:
         return [*blocks, section("You are not on call in these weeks.")]
     # A shift and its conflict lines stay together: the cap counts shifts.
@@ -174,7 +174,10 @@ def _ask(swap: Swap, cfg: TeamConfig, now: datetime) -> str:
     )
     if swap.back is not None:
         text += f", and to give them yours for {_window(swap.back, cfg)}"
-    text += ". If you hold the other role then, you exchange roles."
+    text += (
+        ". If you hold the other role then, the two of you exchange roles; "
+        "otherwise you take theirs."
+    )
     if swap.note:
         text += f"\n_Note:_ {swap.note}"
     expires = swap.first_start
@@ -209,7 +212,9 @@ def _swaps(data: HomeData, cfg: TeamConfig) -> list[Block]:
         blocks.append(context(_more(hidden, "`/swap list`; answered ones make room here")))
     waiting = [_waiting_line(s, cfg) for s in data.waiting]
     title = "*Your requests waiting on others*"
-    body = listing(waiting, "`/swap list`", title=title) if waiting else f"{title}\nNone."
+    body = f"{title}\nNothing waiting."
+    if waiting:
+        body = listing(waiting, "`/swap list`", title=title)
     blocks.append(section(body))
     return blocks
 
@@ -241,7 +246,7 @@ def _ackable(inc: Incident) -> bool:
 def _incidents(data: HomeData, cfg: TeamConfig) -> list[Block]:
     blocks: list[Block] = [divider(), header("Open incidents")]
     if not data.incidents:
-        return [*blocks, section("None. :sunny:")]
+        return [*blocks, section("Nothing open. :sunny:")]
     for row in data.incidents[:SHOWN_INCIDENTS]:
         blocks.append(section(_incident_text(row, cfg, data.now)))
         if _ackable(row.incident):

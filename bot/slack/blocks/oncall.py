@@ -8,7 +8,7 @@ from bot.config.models import Pipeline, TeamConfig
 from bot.domain.pto import Conflict
 from bot.domain.schedule import LadderRole, Rung, Segment, WeekView
 from bot.domain.shifts import Shift
-from bot.domain.timefmt import stamp
+from bot.domain.timefmt import plural, stamp, zone_label
 from bot.slack.blocks.common import (
     MAX_BLOCKS,
     SECTION_LIMIT,
@@ -21,16 +21,16 @@ from bot.slack.blocks.common import (
     person,
     section,
     sections,
-    when,
 )
 from bot.slack.blocks.page import INCIDENTS_PER_PAGE
 
+# `{zone}`: the rotation's zone, named by zone_label, since it is configurable.
 HELP = """*`/oncall`* — who is on call
 • `/oncall` or `/oncall now` — Primary and Backup right now
 • `/oncall now <pipeline>` — the whole escalation ladder for a pipeline, e.g. \
 `/oncall now growth-agg`
 • `/oncall at <date time> [pipeline]` — e.g. `2025-10-20 08:00`, `2026-03-04`, \
-`2025-10-20 03:00 UTC`, `tomorrow 10:00` (IST unless a zone is given)
+`2025-10-20 03:00 UTC`, `tomorrow 10:00` ({zone} unless a zone is given)
 • `/oncall week [date]` — the rotation week containing a date, e.g. `/oncall week 2025-10-20`
 • `/oncall schedule [N]` — the next N weeks (default 8, up to 52) with holiday exchanges, \
 swaps and PTO, e.g. `/oncall schedule 52`
@@ -61,10 +61,10 @@ EXTRA_HELP = {
 }
 
 
-def help_reply(extra: list[str] | None = None) -> Reply:
+def help_reply(cfg: TeamConfig, extra: list[str] | None = None) -> Reply:
     """The help, with a line for each extra subcommand named in `extra`."""
     lines = [EXTRA_HELP.get(name, f"• `/oncall {name}` …") for name in extra or []]
-    text = "\n".join([HELP, *lines])
+    text = "\n".join([HELP.replace("{zone}", zone_label(cfg.zone)), *lines])
     return Reply(text=text, blocks=sections(text))
 
 
@@ -98,7 +98,7 @@ def shift_reply(
     rungs: list[Rung] | None = None,
 ) -> Reply:
     zone = cfg.zone
-    until = when(seg.end, zone)
+    until = stamp(seg.end, zone)
     why = "; ".join(seg.reasons)
     # The instant the answer is for, resolved: `/oncall at …` passes it in `asked`.
     asked = f"now ({stamp(at, zone)})" if asked == "now" else asked
@@ -172,7 +172,7 @@ def schedule_reply(cfg: TeamConfig, weeks: list[WeekView], title: str) -> Reply:
             blocks = _schedule_blocks(title, head, rows, notes, shown)
         first = f"{weeks[shown].start.astimezone(zone):%Y-%m-%d}"
         more = (
-            f"… and {len(weeks) - shown} more weeks: `/oncall week {first}`, "
+            f"… and {plural(len(weeks) - shown, 'more week')}: `/oncall week {first}`, "
             "then each week after it"
         )
         blocks.append(context(more))
@@ -213,22 +213,19 @@ def shifts_reply(
 ) -> Reply:
     """`/oncall me`, `/oncall @member`: every shift in the coming weeks, why, and conflicts."""
     m = cfg.member(member)
-    title = f"Your shifts, next {weeks} weeks" if you else f"Shifts of {m.name}, next {weeks} weeks"
+    next_weeks = f"next {plural(weeks, 'week')}"
+    title = f"Your shifts, {next_weeks}" if you else f"Shifts of {m.name}, {next_weeks}"
     if not shifts:
         body = f"{'You are' if you else person(cfg, member) + ' is'} not on call in these weeks."
     else:
         body = "\n".join(line for s in shifts for line in _shift_lines(cfg, s, now, you))
     count = sum(len(s.conflicts) for s in shifts)
     footer = (
-        f"⚠ {count} conflict{'s' if count != 1 else ''} with PTO or a company holiday"
+        f"⚠ {plural(count, 'conflict')} with PTO or a company holiday"
         if count
         else "No PTO or company holiday inside these shifts."
     )
-    head = (
-        f"Your shifts, next {weeks} weeks"
-        if you
-        else f"Shifts of {person(cfg, member)}, next {weeks} weeks"
-    )
+    head = f"Your shifts, {next_weeks}" if you else f"Shifts of {person(cfg, member)}, {next_weeks}"
     text = f"{head}:\n{body}\n{footer}"
     return Reply(
         text=text,
@@ -243,7 +240,7 @@ def next_reply(
     m = cfg.member(member)
     who = "You" if you else m.name
     if shift is None:
-        text = f"{who} {'are' if you else 'is'} not on call in the next {weeks} weeks."
+        text = f"{who} {'are' if you else 'is'} not on call in the next {plural(weeks, 'week')}."
         return Reply(text=text, blocks=[section(text)])
     title = "Your next shift" if you else f"Next shift of {m.name}"
     body = "\n".join(_shift_lines(cfg, shift, now, you))

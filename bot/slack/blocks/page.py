@@ -11,6 +11,7 @@ from bot.config.models import TeamConfig
 from bot.domain.durations import human_duration
 from bot.domain.incident import AUTO, Incident, Mode, Status
 from bot.domain.schedule import LadderRole, Rung
+from bot.domain.timefmt import plural
 from bot.slack import ids
 from bot.slack.blocks.common import Block, Reply, actions, button, context, section, when
 
@@ -45,7 +46,7 @@ def severity_note(cfg: TeamConfig, inc: Incident) -> str:
     esc = cfg.policy.escalation
     if rule.repeats and esc.repeat_count:
         every = human_duration(esc.repeat_every)
-        return f"{sev}: pages {walk}, then again every {every} ({esc.repeat_count} times)"
+        return f"{sev}: pages {walk}, then again every {every} ({plural(esc.repeat_count, 'time')})"
     return f"{sev}: pages {walk}, no repeats"
 
 
@@ -210,7 +211,7 @@ def folded_dm_message(
 ) -> dict[str, Any]:
     """Several pages for one person that fell due together: one DM, each with its ACK and
     a link to its page message (the third of each, when Slack gave one)."""
-    title = f":rotating_light: You are paged for {len(pages)} incidents"
+    title = f":rotating_light: You are paged for {plural(len(pages), 'incident')}"
     blocks: list[Block] = [section(f"*{title}*")]
     lines = []
     for inc, why, permalink in pages:
@@ -259,7 +260,7 @@ def incidents_reply(
             last = -(-total // INCIDENTS_PER_PAGE)
             text = (
                 f"There is no page {page} of open incidents: {total} open make "
-                f"{last} page{'s' if last != 1 else ''} (`/oncall incidents page {last}`)."
+                f"{plural(last, 'page')} (`/oncall incidents page {last}`)."
             )
             return Reply(text=text, blocks=[section(text)])
         return Reply(text="No open incidents.", blocks=[section("No open incidents. :sunny:")])
@@ -273,7 +274,7 @@ def incidents_reply(
     lines = []
     for inc, count, progress, window_ms in rows:
         status = status_line(cfg, inc, now, window_ms)
-        extra = f" · {count} alerts" if count > 1 else ""
+        extra = f" · {plural(count, 'alert')}" if count > 1 else ""
         checklist = f" · checklist {progress}" if progress else ""
         name = cfg.pipeline(inc.pipeline).name
         head = f"*{inc.id}* {inc.severity.value.upper()} {name}: {inc.summary}"

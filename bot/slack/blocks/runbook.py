@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from bot.config.models import Pipeline, TeamConfig
 from bot.domain.checklist import ChecklistRun, chunk_steps
 from bot.domain.runbook import Runbook, Step
+from bot.domain.timefmt import plural
 from bot.slack import ids
 from bot.slack.blocks.common import (
     MAX_BLOCKS,
@@ -264,6 +265,6 @@ def runbook_list_reply(cfg: TeamConfig, runbooks: dict[str, Runbook]) -> Reply:
             continue
         also = ", ".join(f"`{a}`" for a in p.aliases)
         aka = f" (also {also})" if also else ""
-        lines.append(f"• `{p.slug}` — {escape(p.name)}, {len(runbook.steps)} steps{aka}")
+        lines.append(f"• `{p.slug}` — {escape(p.name)}, {plural(len(runbook.steps), 'step')}{aka}")
     text = "\n".join(lines)
     return Reply(text=text, blocks=sections(text))

@@ -8,7 +8,7 @@ from bot.config.models import Pipeline, TeamConfig
 from bot.domain.deadline_watch import DayOutcome, DayRecord
 from bot.domain.durations import human_duration
 from bot.domain.runs import Deadline, deadline_for, window_bounds
-from bot.domain.timefmt import day_label, stamp
+from bot.domain.timefmt import day_label, plural, stamp, zone_label
 from bot.slack.blocks.common import Block, Reply, context, section
 
 _OUTCOME = {
@@ -39,7 +39,7 @@ def _line(r: DayRecord) -> str:
     runs = ""
     # A missed day's detail already counts its runs.
     if r.outcome is not DayOutcome.MISSED and (r.runs > 1 or r.failed):
-        runs = f" · {r.runs} run{'s' if r.runs != 1 else ''}"
+        runs = f" · {plural(r.runs, 'run')}"
         runs += f", {r.failed} failed" if r.failed else ""
     if r.outcome is DayOutcome.NO_RUN:  # its detail says just that
         return f"{icon} *{day_label(r.day)}*: {r.detail}"
@@ -49,7 +49,7 @@ def _line(r: DayRecord) -> str:
 def _tally(history: list[DayRecord]) -> str:
     counts = {o: sum(r.outcome is o for r in history) for o in DayOutcome}
     decided = len(history) - counts[DayOutcome.PENDING]
-    parts = [f"met {counts[DayOutcome.MET]} of {decided} day{'s' if decided != 1 else ''}"]
+    parts = [f"met {counts[DayOutcome.MET]} of {plural(decided, 'day')}"]
     shown = (DayOutcome.LATE, DayOutcome.MISSED, DayOutcome.NO_RUN)
     parts += [f"{_OUTCOME[o][1]} {counts[o]}" for o in shown if counts[o]]
     return "; ".join(parts)
@@ -66,7 +66,7 @@ def history_reply(
         f"({deadline_text(cfg, pipeline.deadline, now)}): {_tally(history)}."
     )
     lines = [_line(r) for r in history]
-    zone = now.astimezone(cfg.zone).tzname()
+    zone = zone_label(cfg.zone, now)
     foot = (
         f"Times are {zone} ({cfg.rotation.zone}). Runs come from `POST /runs`; "
         f"a day with no report shows as no run."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.config.models import TeamConfig
 from bot.domain.durations import human_duration
 from bot.domain.suppressions import Suppression
+from bot.domain.timefmt import plural, stamp
 from bot.slack.blocks.common import Reply, section, when
 
 
@@ -21,26 +22,23 @@ def _by(cfg: TeamConfig, initials: str) -> str:
         return initials
 
 
-def _alerts(n: int) -> str:
-    return f"{n} alert" if n == 1 else f"{n} alerts"
-
-
 def _line(cfg: TeamConfig, s: Suppression) -> str:
     zone = cfg.zone
     reason = f": {s.reason}" if s.reason else ""
     span = human_duration(s.ends_at - s.starts_at)
     return (
         f"*{s.id}* {_what(cfg, s)}, {when(s.starts_at, zone)} → {when(s.ends_at, zone)} "
-        f"({span}), by {_by(cfg, s.created_by)}{reason} · {_alerts(s.suppressed)} suppressed"
+        f"({span}), by {_by(cfg, s.created_by)}{reason} · "
+        f"{plural(s.suppressed, 'alert')} suppressed"
     )
 
 
 def started_text(cfg: TeamConfig, s: Suppression) -> str:
     reason = f" Reason: {s.reason}." if s.reason else ""
-    start = "" if s.starts_at <= s.created_at else f" from {when(s.starts_at, cfg.zone)}"
+    start = "" if s.starts_at <= s.created_at else f" from {stamp(s.starts_at, cfg.zone)}"
     return (
         f":mute: Alerts for {_what(cfg, s)} are suppressed{start} until "
-        f"{when(s.ends_at, cfg.zone)} ({s.id}, by {_by(cfg, s.created_by)}).{reason} They are "
+        f"{stamp(s.ends_at, cfg.zone)} ({s.id}, by {_by(cfg, s.created_by)}).{reason} They are "
         f"recorded and counted; nobody is paged. `/oncall unsuppress {s.id}` ends it early."
     )
 
@@ -53,8 +51,8 @@ def ended_text(cfg: TeamConfig, s: Suppression) -> str:
     )
     return (
         f":loud_sound: Suppression {s.id} of {_what(cfg, s)} {how} at "
-        f"{when(s.ended_at, cfg.zone)}: {_alerts(s.suppressed)} suppressed while it lasted. "
-        "Alerts page again."
+        f"{when(s.ended_at, cfg.zone)}: {plural(s.suppressed, 'alert')} suppressed while it "
+        "lasted. Alerts page again."
     )
 
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from bot.config.models import TeamConfig
 from bot.domain.pto import Conflict, ExchangeNote, Pto, span
-from bot.domain.schedule import Segment, exchange_label
-from bot.domain.swaps import Swap, SwapStatus, Window, describe_window
+from bot.domain.schedule import Segment, swap_note
+from bot.domain.swaps import Swap, SwapStatus, Window, describe_window, window_forms
+from bot.domain.timefmt import plural, zone_label
 from bot.slack import ids
 from bot.slack.blocks.common import (
     Block,
@@ -24,26 +25,26 @@ from bot.slack.blocks.common import (
     sections,
 )
 
-HELP = "\n".join(
-    [
-        "*`/swap`* — hand your on-call shift to someone, with their approval",
-        "• `/swap @member <window>` — ask @member to take your role (Primary or Backup) for "
-        "the window; if they hold the other role you exchange roles, e.g. "
-        "`/swap @CW 2025-09-03`",
-        "• `/swap @member <window> for <window>` — an exchange of shifts: you take theirs "
-        "in return, e.g. `/swap @CW 2025-09-03 for 2025-09-10`",
-        "• `/swap` — the same, in a form",
-        "• `/swap list` — pending and upcoming swaps",
-        "• `/swap cancel <id>` — withdraw your request (or an approved swap not yet started), "
-        "e.g. `/swap cancel 12`",
-        "• `/swap help` — this message",
-        "Windows: `2025-09-03` (that whole day), `2025-09-03..2025-09-05`, "
-        "`week 2025-09-03` (handoff to handoff), `2025-09-03 09:00..18:00`; IST unless a zone "
-        "is given.",
-        "• `/oncall pto <window>` — record your leave; if you are on call then, you are "
-        "reminded to arrange a swap",
-    ]
+_HELP = (
+    "*`/swap`* — hand your on-call shift to someone, with their approval",
+    "• `/swap @member <window>` — ask @member to take your role (Primary or Backup) for "
+    "the window; if they hold the other role you exchange roles, e.g. "
+    "`/swap @CW 2025-09-03`",
+    "• `/swap @member <window> for <window>` — an exchange of shifts: you take theirs "
+    "in return, e.g. `/swap @CW 2025-09-03 for 2025-09-10`",
+    "• `/swap` — the same, in a form",
+    "• `/swap list` — pending and upcoming swaps",
+    "• `/swap cancel <id>` — withdraw your request (or an approved swap not yet started), "
+    "e.g. `/swap cancel 12`",
+    "• `/swap help` — this message",
+    "• `/oncall pto <window>` — record your leave; if you are on call then, you are "
+    "reminded to arrange a swap",
 )
+
+
+def help_text(cfg: TeamConfig) -> str:
+    """`/swap help`; the windows it accepts are named in the rotation's zone."""
+    return "\n".join([*_HELP, f"Windows: {window_forms(cfg.zone)}."])
 
 
 def _windows(cfg: TeamConfig, swap: Swap) -> str:
@@ -54,8 +55,8 @@ def _windows(cfg: TeamConfig, swap: Swap) -> str:
     return text
 
 
-def help_reply(prefix: str | None = None) -> Reply:
-    text = f"{prefix}\n\n{HELP}" if prefix else HELP
+def help_reply(cfg: TeamConfig, prefix: str | None = None) -> Reply:
+    text = f"{prefix}\n\n{help_text(cfg)}" if prefix else help_text(cfg)
     return Reply(text=text, blocks=sections(text))
 
 
@@ -103,7 +104,10 @@ def request_dm(
     )
     if swap.back is not None:
         ask += f", and to give them yours: *{_role_window(cfg, back_roles, swap.back)}*"
-    text = f"Swap #{swap.id}: {ask}. If you hold the other role then, you exchange roles."
+    text = (
+        f"Swap #{swap.id}: {ask}. If you hold the other role then, the two of you exchange "
+        "roles; otherwise you take theirs."
+    )
     warning = pto_warning(cfg, ptos)
     if warning:
         text += f"\n{warning}"
@@ -170,15 +174,16 @@ def outcome_dm(cfg: TeamConfig, swap: Swap) -> Reply:
 
 
 def announcement(cfg: TeamConfig, swap: Swap, segs: list[Segment]) -> Reply:
-    """To the team channel: what changed, in the policy's notation."""
+    """To the team channel: what changed, in the policy's notation (`PR→SK` for a handover
+    to someone off duty, `CW⇄PR` for two who exchange roles)."""
     tz = cfg.zone
     lines = []
     for seg in segs:
         span = describe_window(Window(start=seg.start, end=seg.end), tz)
-        lines.append(
-            f"• {span}: {exchange_label(seg.primary, seg.backup)} (swap #{swap.id}) — "
-            f"Primary {seg.primary}, Backup {seg.backup}"
-        )
+        mine = [c for c in seg.changes if c.id == swap.id]
+        if not mine:
+            continue
+        lines.append(f"• {span}: {swap_note(mine)} — Primary {seg.primary}, Backup {seg.backup}")
     if swap.status is not SwapStatus.APPROVED:
         text = (
             f"🔁 Swap #{swap.id} ({swap.requester}→{swap.counterpart}, "
@@ -242,7 +247,7 @@ def conflict_line(cfg: TeamConfig, c: Conflict) -> str:
 def reminder_dm(cfg: TeamConfig, c: Conflict, now: datetime) -> Reply:
     # Say the real distance: a conflict found late gets its reminder late.
     days = (c.start.astimezone(cfg.zone).date() - now.astimezone(cfg.zone).date()).days
-    when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+    when = {0: "today", 1: "tomorrow"}.get(days, f"in {plural(days, 'day')}")
     what = "while you are on PTO" if c.reason == "PTO" else f"on {c.reason}, a company holiday"
     window = Window(start=c.start, end=c.end)
     text = (
@@ -295,6 +300,7 @@ def swap_modal(
     start_date: dict[str, Any] = {"type": "datepicker", "action_id": ids.ACTION_SWAP_START_DATE}
     end_date: dict[str, Any] = {"type": "datepicker", "action_id": ids.ACTION_SWAP_END_DATE}
     start_time: dict[str, Any] = {"type": "timepicker", "action_id": ids.ACTION_SWAP_START_TIME}
+    zone = zone_label(cfg.zone)
     end_time: dict[str, Any] = {"type": "timepicker", "action_id": ids.ACTION_SWAP_END_TIME}
     if prefill is not None:
         sd, st, ed, et = prefill
@@ -328,7 +334,7 @@ def swap_modal(
             _input(ids.BLOCK_SWAP_START_DATE, "From (date)", start_date),
             _input(
                 ids.BLOCK_SWAP_START_TIME,
-                "From (time, IST)",
+                f"From (time, {zone})",
                 start_time,
                 optional=True,
                 hint="Leave empty for the start of the day.",
@@ -336,7 +342,7 @@ def swap_modal(
             _input(ids.BLOCK_SWAP_END_DATE, "Until (date)", end_date),
             _input(
                 ids.BLOCK_SWAP_END_TIME,
-                "Until (time, IST)",
+                f"Until (time, {zone})",
                 end_time,
                 optional=True,
                 hint="Leave empty to include the whole last day.",

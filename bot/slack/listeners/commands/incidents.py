@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.slack import ids
-from bot.slack.blocks.common import Reply, error_reply
+from bot.slack.blocks.common import Reply, error_reply, extra_words
 from bot.slack.blocks.page import INCIDENTS_PER_PAGE, incidents_reply
 from bot.slack.listeners.common import answer_click
 
@@ -21,10 +21,13 @@ def parse_page(args: str) -> int | str:
     words = args.split()
     if not words:
         return 1
-    if len(words) == 2 and words[0].casefold() == "page" and words[1].isdecimal():
+    if len(words) >= 2 and words[0].casefold() == "page" and words[1].isdecimal():
+        if len(words) > 2:
+            done = f"/oncall incidents page {words[1]}"
+            return extra_words(done, words[2:], "`/oncall incidents [page N]`")
         page = int(words[1])
-        return page if page >= 1 else "Pages start at 1."
-    return f"`{args.strip()[:60]}` is not a page of incidents."
+        return page if page >= 1 else f"Pages start at 1. {USAGE}"
+    return f"`{args.strip()[:60]}` is not a page of incidents. {USAGE}"
 
 
 async def incidents_page(deps: Deps, page: int) -> Reply:
@@ -44,7 +47,7 @@ async def incidents_page(deps: Deps, page: int) -> Reply:
 async def incidents(deps: Deps, user_id: str, args: str) -> Reply:
     page = parse_page(args)
     if isinstance(page, str):
-        return error_reply(f"{page} {USAGE}")
+        return error_reply(page)
     return await incidents_page(deps, page)
 
 

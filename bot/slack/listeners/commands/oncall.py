@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.deps import Deps
 from bot.domain.schedule import BeforeRotation
 from bot.domain.shifts import HORIZON_WEEKS, Shift, horizon, shifts
+from bot.domain.timefmt import plural
 from bot.slack import ids
 from bot.slack.blocks.common import Reply, error_reply
 from bot.slack.blocks.oncall import (
@@ -77,7 +78,7 @@ async def answer(
             f"{exc} Valid: `/oncall` {valid}, `@member` or a date (try `/oncall help`)."
         )
     if query.kind == "help":
-        return help_reply(list(extra))
+        return help_reply(cfg, list(extra))
     if query.kind in ("shifts", "next"):
         return await _shifts_answer(deps, query, user_id)
     try:
@@ -95,7 +96,8 @@ async def answer(
             weeks = await deps.schedule.weeks(query.at, 1)
             return schedule_reply(cfg, weeks, f"Rotation week {weeks[0].cycle_week}")
         weeks = await deps.schedule.weeks(query.at, query.count)
-        return schedule_reply(cfg, weeks, f"On-call schedule: next {query.count} weeks")
+        title = f"On-call schedule: next {plural(query.count, 'week')}"
+        return schedule_reply(cfg, weeks, title)
     except BeforeRotation as exc:
         return error_reply(f"{exc}: ask about a later time.")
 

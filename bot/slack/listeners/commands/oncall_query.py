@@ -11,9 +11,24 @@ from pydantic import BaseModel, ConfigDict
 from bot.config.models import Member, Pipeline, TeamConfig
 from bot.domain.names import find_pipeline, unknown_pipeline_message
 from bot.domain.timefmt import stamp
-from bot.domain.timeparse import FORMS, TimeParseError, parse_instant, split_zone
+from bot.domain.timeparse import TimeParseError, forms, parse_instant, split_zone
+from bot.slack.blocks.common import extra_words
 
 MAX_WEEKS = 52
+# The most words an instant takes (`tomorrow 10:00 am Europe/London`): the search for where
+# an instant ends stops there, so a long text costs a few parses, not one per word.
+INSTANT_WORDS = 6
+# Each subcommand's form, for the refusal of words after it (one line of `/oncall help`).
+USAGE = {
+    "help": "`/oncall help`",
+    "now": "`/oncall now [pipeline]`, e.g. `/oncall now growth-agg`",
+    "at": "`/oncall at <date time> [pipeline]`, e.g. `/oncall at 2025-10-20 08:00 growth-agg`",
+    "week": "`/oncall week [date]`, e.g. `/oncall week 2025-10-20`",
+    "schedule": f"`/oncall schedule [N]` (N weeks, 1 to {MAX_WEEKS}), e.g. `/oncall schedule 52`",
+    "me": "`/oncall me`; for someone else's shifts `/oncall @PR` or `/oncall next @PR`",
+    "next": "`/oncall next [@member]`, e.g. `/oncall next @CW`",
+    "member": "`/oncall @member`, e.g. `/oncall @PR`",
+}
 
 
 class OncallQuery(BaseModel):
@@ -45,31 +60,67 @@ def resolved(cfg: TeamConfig, at: datetime, typed: str) -> str:
     return label
 
 
+def pipeline_prefix(cfg: TeamConfig, words: list[str]) -> tuple[Pipeline | None, int]:
+    """The pipeline the longest run of leading words names (`growth agg`, `Growth —
+    Aggregate`), and how many words that took; (None, 0) when none does."""
+    for cut in range(min(len(words), 5), 0, -1):
+        pipeline = find_pipeline(cfg, " ".join(words[:cut]))
+        if pipeline is not None:
+            return pipeline, cut
+    return None, 0
+
+
+def _only_pipeline(cfg: TeamConfig, command: str, words: list[str], usage: str) -> Pipeline:
+    """The pipeline `words` name; words after a pipeline are refused as extra, and a name
+    that is no pipeline gets the nearest one suggested."""
+    pipeline, used = pipeline_prefix(cfg, words)
+    if pipeline is None:
+        raise QueryError(unknown_pipeline_message(cfg, " ".join(words)))
+    if used < len(words):
+        done = " ".join([command, *words[:used]])
+        raise QueryError(extra_words(done, words[used:], usage))
+    return pipeline
+
+
 def _instant_and_pipeline(
-    cfg: TeamConfig, words: list[str], now: datetime
+    cfg: TeamConfig, command: str, words: list[str], now: datetime
 ) -> tuple[datetime, str, Pipeline | None]:
     text = " ".join(words)
     try:
         at, _ = parse_instant(text, now, cfg.zone)
         return at, resolved(cfg, at, text), None
     except TimeParseError as first_error:
-        # The pipeline, if any, is the tail: try the longest tail that names one.
-        for cut in range(1, min(4, len(words))):
-            pipeline = find_pipeline(cfg, " ".join(words[-cut:]))
-            if pipeline is not None:
-                head = " ".join(words[:-cut])
-                at, _ = parse_instant(head, now, cfg.zone)
-                return at, resolved(cfg, at, head), pipeline
-        # A date that parses without its last word: that word is a mistyped pipeline
-        # (`/oncall at 2025-10-20 10:00 grwth`), not a bad date.
-        if len(words) > 1:
+        # The instant is the longest run of leading words that reads as one; what follows
+        # is the pipeline, so a typo there (`/oncall at 2025-10-20 10:00 grwth`) blames the
+        # pipeline, not the date, and words after the pipeline are refused as extra.
+        for cut in range(min(len(words) - 1, INSTANT_WORDS), 0, -1):
+            head = " ".join(words[:cut])
             try:
-                parse_instant(" ".join(words[:-1]), now, cfg.zone)
+                at, _ = parse_instant(head, now, cfg.zone)
             except TimeParseError:
-                pass
-            else:
-                raise QueryError(unknown_pipeline_message(cfg, words[-1])) from None
+                continue
+            pipeline = _only_pipeline(cfg, f"{command} {head}".strip(), words[cut:], USAGE["at"])
+            return at, resolved(cfg, at, head), pipeline
         raise QueryError(str(first_error)) from None
+
+
+def _instant(cfg: TeamConfig, command: str, words: list[str], now: datetime) -> datetime:
+    """The instant `words` name, all of them: a date followed by more words (`/oncall week
+    2025-10-20 please`) is refused as extra words, not blamed as a bad date."""
+    try:
+        return parse_instant(" ".join(words), now, cfg.zone)[0]
+    except TimeParseError:
+        for cut in range(min(len(words) - 1, INSTANT_WORDS), 0, -1):
+            head = " ".join(words[:cut])
+            # Words with a digit are a mistyped part of the date (`2025-10-20 1000`).
+            if any(c.isdigit() for c in words[cut]):
+                continue
+            try:
+                parse_instant(head, now, cfg.zone)
+            except TimeParseError:
+                continue
+            raise QueryError(extra_words(f"{command} {head}", words[cut:], USAGE["week"])) from None
+        raise
 
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -100,13 +151,17 @@ def looks_like_member(token: str) -> bool:
 def _member(cfg: TeamConfig, words: list[str], usage: str) -> str | None:
     if not words:
         return None
-    token = " ".join(words)
-    if len(words) == 1 and token.casefold() == "me":
-        return None
-    found = find_member(cfg, token) if len(words) == 1 else None
-    if found is None:
-        raise QueryError(f"Unknown member `{token}` in `{usage}`. The roster: {roster_list(cfg)}.")
-    return found.initials
+    if words[0].casefold() == "me":
+        found: Member | None = None
+    else:
+        found = find_member(cfg, words[0])
+        if found is None:
+            raise QueryError(
+                f"Unknown member `{words[0]}` in `{usage}`. The roster: {roster_list(cfg)}."
+            )
+    if len(words) > 1:
+        raise QueryError(extra_words(f"/oncall next {words[0]}", words[1:], USAGE["next"]))
+    return found.initials if found else None
 
 
 def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
@@ -115,43 +170,41 @@ def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
     rest = words[1:]
     try:
         if sub == "help":
+            if rest:
+                raise QueryError(extra_words("/oncall help", rest, USAGE["help"]))
             return OncallQuery(kind="help", at=now)
         if sub == "now":
             if not rest:
                 return OncallQuery(kind="now", at=now)
-            pipeline = find_pipeline(cfg, " ".join(rest))
-            if pipeline is None:
-                raise QueryError(unknown_pipeline_message(cfg, " ".join(rest)))
-            return OncallQuery(kind="now", at=now, pipeline=pipeline)
+            named = _only_pipeline(cfg, "/oncall now", rest, USAGE["now"])
+            return OncallQuery(kind="now", at=now, pipeline=named)
         if sub == "at":
             if not rest:
-                raise QueryError(f"`/oncall at` needs a date or time: {FORMS}")
-            at, asked, pipeline = _instant_and_pipeline(cfg, rest, now)
+                raise QueryError(f"`/oncall at` needs a date or time: {forms(cfg.zone)}")
+            at, asked, pipeline = _instant_and_pipeline(cfg, "/oncall at", rest, now)
             return OncallQuery(kind="now", at=at, asked=asked, pipeline=pipeline)
         if sub == "week":
-            at = parse_instant(" ".join(rest), now, cfg.zone)[0] if rest else now
+            at = _instant(cfg, "/oncall week", rest, now) if rest else now
             return OncallQuery(kind="week", at=at)
         if sub == "schedule":
             count = 8
             if rest:
-                if not rest[0].isdecimal() or not 1 <= int(rest[0]) <= MAX_WEEKS:
+                # The length first: int() refuses a string of thousands of digits.
+                n = rest[0]
+                if not n.isdecimal() or len(n) > 3 or not 1 <= int(n) <= MAX_WEEKS:
                     raise QueryError(
-                        f"`/oncall schedule {rest[0]}`: give a number of weeks from 1 to "
+                        f"`/oncall schedule {rest[0][:40]}`: give a number of weeks from 1 to "
                         f"{MAX_WEEKS} (default 8)"
                     )
                 count = int(rest[0])
             if len(rest) > 1:
                 raise QueryError(
-                    f"`/oncall schedule` takes one number of weeks; "
-                    f"`{' '.join(rest[1:])[:40]}` is more than it understands."
+                    extra_words(f"/oncall schedule {rest[0]}", rest[1:], USAGE["schedule"])
                 )
             return OncallQuery(kind="schedule", at=now, count=count)
         if sub == "me":
             if rest:
-                raise QueryError(
-                    "`/oncall me` takes nothing more: for someone else's shifts use "
-                    "`/oncall @PR` or `/oncall next @PR`."
-                )
+                raise QueryError(extra_words("/oncall me", rest, USAGE["me"]))
             return OncallQuery(kind="shifts", at=now)
         if sub == "next":
             member = _member(cfg, rest, "/oncall next [@member]")
@@ -161,20 +214,26 @@ def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
     pipeline = find_pipeline(cfg, text)
     if pipeline is not None:
         return OncallQuery(kind="now", at=now, pipeline=pipeline)
-    if len(words) == 1:
-        member_ = find_member(cfg, words[0])
-        if member_ is not None:
-            return OncallQuery(kind="shifts", at=now, member=member_.initials)
-        if looks_like_member(words[0]):
-            raise QueryError(
-                f"Unknown member `{words[0]}`: not on the on-call roster. "
-                f"The roster: {roster_list(cfg)}."
-            )
+    member_ = find_member(cfg, words[0])
+    if member_ is not None:
+        if len(words) > 1:
+            raise QueryError(extra_words(f"/oncall {words[0]}", words[1:], USAGE["member"]))
+        return OncallQuery(kind="shifts", at=now, member=member_.initials)
+    if len(words) == 1 and looks_like_member(words[0]):
+        raise QueryError(
+            f"Unknown member `{words[0]}`: not on the on-call roster. "
+            f"The roster: {roster_list(cfg)}."
+        )
+    # `/oncall <pipeline> extra`: the pipeline was understood, the rest is extra.
+    pipeline, used = pipeline_prefix(cfg, words)
+    if pipeline is not None:
+        done = "/oncall " + " ".join(words[:used])
+        raise QueryError(extra_words(done, words[used:], USAGE["now"]))
     # `/oncall <date> [pipeline]` is `/oncall at <date> [pipeline]`.
     try:
-        at, asked, pipeline = _instant_and_pipeline(cfg, words, now)
+        at, asked, pipeline = _instant_and_pipeline(cfg, "/oncall", words, now)
         return OncallQuery(kind="now", at=at, asked=asked, pipeline=pipeline)
     except (TimeParseError, QueryError) as exc:
         if _DATE_LIKE.match(words[0]):
             raise QueryError(str(exc)) from None
-    raise QueryError(f"Unknown subcommand `{words[0]}`.", show_usage=True)
+    raise QueryError(f"Unknown subcommand `{words[0][:40]}`.", show_usage=True)

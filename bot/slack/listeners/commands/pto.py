@@ -5,23 +5,25 @@ from __future__ import annotations
 from bot.config.models import TeamConfig
 from bot.deps import Deps
 from bot.domain.pto import Conflict, Pto, PtoRefused, span
-from bot.domain.swaps import SwapError, Window, describe_window, parse_swap_window
-from bot.slack.blocks.common import Reply, error_reply, section
+from bot.domain.swaps import SwapError, Window, describe_window, window_forms
+from bot.slack.blocks.common import Reply, error_reply, extra_words, section
+from bot.slack.listeners.commands.swap_query import ExtraWords, whole_window
 
 USAGE = "`/oncall pto <window>`, e.g. `/oncall pto 2025-09-03..2025-09-05`"
+CANCEL_USAGE = "`/oncall pto cancel <id>`, with an id from `/oncall pto`"
 
-HELP = "\n".join(
-    [
-        "*`/oncall pto`* — your leave, so the schedule can flag shifts you need to swap",
-        "• `/oncall pto <window>` — record leave, e.g. `/oncall pto 2025-09-03..2025-09-05`; "
-        "leave that overlaps or touches leave you already recorded joins it as one entry",
-        "• `/oncall pto` — your leave not yet over, with ids and the shifts you hold then",
-        "• `/oncall pto cancel <id>` — remove one of yours",
-        "Windows: `2025-09-03` (that whole day), `2025-09-03..2025-09-05`, "
-        "`week 2025-09-03` (handoff to handoff), `2025-09-03 09:00..18:00`; IST unless a zone "
-        "is given.",
-    ]
+_HELP = (
+    "*`/oncall pto`* — your leave, so the schedule can flag shifts you need to swap",
+    "• `/oncall pto <window>` — record leave, e.g. `/oncall pto 2025-09-03..2025-09-05`; "
+    "leave that overlaps or touches leave you already recorded joins it as one entry",
+    "• `/oncall pto` — your leave not yet over, with ids and the shifts you hold then",
+    "• `/oncall pto cancel <id>` — remove one of yours",
 )
+
+
+def help_text(cfg: TeamConfig) -> str:
+    """`/oncall pto help`; the windows it accepts are named in the rotation's zone."""
+    return "\n".join([*_HELP, f"Windows: {window_forms(cfg.zone)}."])
 
 
 def _reply(text: str) -> Reply:
@@ -74,14 +76,19 @@ async def answer(deps: Deps, user_id: str, args: str) -> Reply:
         return error_reply("Only members of the on-call roster (schedules/team.toml) record PTO.")
     words = args.split()
     verb = words[0].casefold() if words else "list"
-    if verb == "list" and len(words) <= 1:
+    if verb in ("list", "help") and len(words) > 1:
+        usage = "`/oncall pto`" if verb == "list" else "`/oncall pto help`"
+        return error_reply(extra_words(f"/oncall pto {verb}", words[1:], usage))
+    if verb == "list":
         return list_reply(cfg, await deps.swaps.pto_overview(member.initials))
     if verb == "help":
-        return _reply(HELP)
+        return _reply(help_text(cfg))
     if verb == "cancel":
-        if len(words) != 2 or not words[1].lstrip("#").isdigit():
+        if len(words) < 2 or not words[1].lstrip("#").isdigit():
+            return error_reply(f"Say which entry: {CANCEL_USAGE}.")
+        if len(words) > 2:
             return error_reply(
-                "Say which entry: `/oncall pto cancel <id>`, with an id from `/oncall pto`."
+                extra_words(f"/oncall pto cancel {words[1]}", words[2:], CANCEL_USAGE)
             )
         try:
             gone = await deps.swaps.cancel_pto(member.initials, int(words[1].lstrip("#")))
@@ -89,8 +96,10 @@ async def answer(deps: Deps, user_id: str, args: str) -> Reply:
             return error_reply(str(exc))
         return _reply(f"Cancelled your PTO #{gone.id} ({span(gone.start, gone.end, cfg.zone)}).")
     try:
-        window = parse_swap_window(cfg, args, deps.clock.now())
+        window = whole_window(cfg, args, deps.clock.now(), "/oncall pto", USAGE)
         pto, merged = await deps.swaps.record_pto(member.initials, window)
+    except ExtraWords as exc:
+        return error_reply(str(exc))
     except SwapError as exc:
         return error_reply(f"{exc} Usage: {USAGE}; `/oncall pto help` for more.")
     except PtoRefused as exc:

@@ -12,10 +12,19 @@ from bot.deps import Deps
 from bot.domain.rca_render import timeline_lines
 from bot.services.rcas import RcaError
 from bot.slack import ids
-from bot.slack.blocks.common import Reply, error_reply, section
+from bot.slack.blocks.common import Reply, error_reply, extra_words, section
 from bot.slack.blocks.rca import HELP, actions_reply, list_reply, rca_modal
 
 VALID = "`/rca`, `write`, `assign`, `actions`, `done`, `help`"
+# Each subcommand's form and how many words it takes after it, for refusing the rest.
+SUBCOMMANDS = {
+    "help": ("`/rca help`", 0),
+    "list": ("`/rca` (or `/rca list`)", 0),
+    "actions": ("`/rca actions [all]`", 1),
+    "write": ("`/rca write <incident>`, e.g. `/rca write INC-7`", 1),
+    "assign": ("`/rca assign <incident> @member`, e.g. `/rca assign INC-7 @PR`", 2),
+    "done": ("`/rca done <incident> <item>`, e.g. `/rca done INC-7 A2`", 2),
+}
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -39,15 +48,17 @@ async def answer(deps: Deps, user_id: str, text: str) -> Reply | str:
     args = words[1:]
     me = deps.config.member_by_slack_id(user_id)
     now = deps.clock.now()
+    if sub == "actions" and args and args[0].casefold() != "all":
+        return _usage(f"`{args[0][:40]}` is not `all`.", "/rca actions [all]")
+    usage, takes = SUBCOMMANDS.get(sub, ("", len(args)))
+    if len(args) > takes:
+        done = " ".join(["/rca", *words[: takes + 1]])
+        return error_reply(extra_words(done, args[takes:], usage))
     if sub == "help":
         return Reply(text=HELP, blocks=[section(HELP)])
     if sub == "list":
-        if args:
-            return _usage(f"`/rca` takes no more words (got `{' '.join(args)}`).", "/rca")
         return list_reply(deps.config, await deps.rcas.open_rcas(), now)
     if sub == "actions":
-        if args not in ([], ["all"]):
-            return _usage(f"`{' '.join(args)}` is not `all`.", "/rca actions [all]")
         if not args and me is None:
             return error_reply("You are not on the roster; `/rca actions all` lists everyone's.")
         owner = None if args else me.initials if me else None
@@ -58,7 +69,7 @@ async def answer(deps: Deps, user_id: str, text: str) -> Reply | str:
         return error_reply(f"Only members of the on-call roster ({roster}) can {sub} RCAs.")
     try:
         if sub == "write":
-            if len(args) != 1:
+            if not args:
                 return _usage("Say which incident's RCA to write.", "/rca write INC-7")
             return (await deps.rcas.to_write(args[0])).incident_id
         if sub == "assign":

@@ -10,10 +10,12 @@ from bot.deps import Deps
 from bot.domain.names import find_pipeline, unknown_pipeline_message
 from bot.domain.runbook import Runbook
 from bot.slack import ids
-from bot.slack.blocks.common import Reply, error_reply
+from bot.slack.blocks.common import Reply, error_reply, extra_words
 from bot.slack.blocks.runbook import runbook_list_reply
+from bot.slack.listeners.commands.oncall_query import pipeline_prefix
 
 LIST_WORDS = ("", "list", "help")
+USAGE = "`/runbook [pipeline]`, e.g. `/runbook growth-agg`; `/runbook` alone lists them"
 
 
 def resolve(deps: Deps, text: str) -> Runbook | Reply:
@@ -21,8 +23,16 @@ def resolve(deps: Deps, text: str) -> Runbook | Reply:
     asked = text.strip()
     if asked.casefold() in LIST_WORDS:
         return runbook_list_reply(deps.config, deps.runbooks)
+    words = asked.split()
+    if words[0].casefold() in LIST_WORDS:
+        return error_reply(extra_words(f"/runbook {words[0]}", words[1:], f"`/runbook {words[0]}`"))
     pipeline = find_pipeline(deps.config, asked)
     if pipeline is None:
+        # `/runbook growth-agg now`: the pipeline was understood, the rest is extra.
+        found, used = pipeline_prefix(deps.config, words)
+        if found is not None:
+            done = "/runbook " + " ".join(words[:used])
+            return error_reply(extra_words(done, words[used:], USAGE))
         return error_reply(
             f"{unknown_pipeline_message(deps.config, asked)} `/runbook` alone lists the runbooks."
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.deps import Deps
 from bot.domain.suppressions import USAGE, SuppressionError
 from bot.services.suppressions import channels
-from bot.slack.blocks.common import Reply, error_reply
+from bot.slack.blocks.common import Reply, error_reply, extra_words
 from bot.slack.blocks.suppressions import cancelled_reply, created_reply, list_reply
 
 ROSTER_ONLY = "Only members of the on-call roster (schedules/team.toml)"
@@ -33,10 +33,8 @@ async def suppress(deps: Deps, user_id: str, args: str) -> Reply:
 
 async def suppressions(deps: Deps, user_id: str, args: str) -> Reply:
     if args.strip():
-        return error_reply(
-            f"`/oncall suppressions` takes no arguments (got `{args.strip()}`); "
-            "it lists the active and upcoming ones."
-        )
+        usage = "`/oncall suppressions`, which takes no arguments: it lists the active and upcoming"
+        return error_reply(extra_words("/oncall suppressions", args, usage))
     active, upcoming = await deps.suppressions.listing()
     return list_reply(deps.config, active, upcoming)
 
@@ -48,11 +46,14 @@ async def unsuppress(deps: Deps, user_id: str, args: str) -> Reply:
             "Only members of the on-call roster (schedules/team.toml) end suppressions."
         )
     words = args.split()
-    if len(words) != 1:
+    if not words:
         return error_reply(
             "Say which suppression to end: `/oncall unsuppress S-3` "
             "(`/oncall suppressions` lists them)."
         )
+    if len(words) > 1:
+        usage = "`/oncall unsuppress <id>`, e.g. `/oncall unsuppress S-3`"
+        return error_reply(extra_words(f"/oncall unsuppress {words[0]}", words[1:], usage))
     try:
         s = await deps.suppressions.cancel(words[0], who)
     except SuppressionError as exc:

@@ -42,7 +42,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(**error_reply(str(exc)).body())
             return
         if query.kind == "help":
-            await ack(**help_reply().body())
+            await ack(**help_reply(cfg).body())
             return
         if query.kind == "list":
             pending, upcoming = await deps.swaps.listing()
