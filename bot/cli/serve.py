@@ -112,6 +112,7 @@ async def _serve(
     if problem is not None:
         await session.close()
         await redis.aclose()
+        log_check_warnings(deps.config)  # whoever fixes the token should see these too
         return _fail(problem)
     # The access log is off unless asked for (ONCALL_ACCESS_LOG): a line per request is
     # what forged traffic would fill the log with, and it is a fifth of the CPU under load.
@@ -148,9 +149,13 @@ def after_start(deps: Deps) -> None:
     slack_id, undated holidays), since the bot runs but someone should know; and the holiday
     library loaded, which the first schedule answer would otherwise wait for. Both read the
     holiday tables, a third of start-up, so neither holds /healthz back (issue #14)."""
-    for line in check_warnings(deps.config, datetime.now(UTC)):
-        log.warning("%s", line)
+    log_check_warnings(deps.config)
     deps.calendar.warm()
+
+
+def log_check_warnings(cfg: TeamConfig) -> None:
+    for line in check_warnings(cfg, datetime.now(UTC)):
+        log.warning("%s", line)
 
 
 async def connect_socket_mode(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
