@@ -92,8 +92,7 @@ async def test_extra_words_are_refused_the_same_way_everywhere(
     assert body.get("response_type", "ephemeral") == "ephemeral"
     assert body["text"].startswith(
         # As Slack gets it: the usage's `<placeholders>` escaped (blocks/common.py).
-        f":warning: `extra` is not understood after `{done}`; "
-        f"usage: {escape_placeholders(usage)}"
+        f":warning: `extra` is not understood after `{done}`; usage: {escape_placeholders(usage)}"
     ), body["text"]
     assert _block_errors(body["blocks"]) is None
 
