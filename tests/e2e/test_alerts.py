@@ -91,7 +91,8 @@ async def test_thousand_alerts_on_five_keys_make_five_pages(harness: Harness) ->
         assert harness.deps is not None
         stored = await harness.deps.paging.stored(incident_id)
         assert stored is not None
-        n = KEYS.index(tuple(stored.incident.dedupe_key.split(":")))
+        pipeline, signal = stored.incident.dedupe_key.split(":")
+        n = KEYS.index((pipeline, signal))
         text = await current_text(harness, incident_id)
         p, s = KEYS[n]
         assert f"{_name(p)}: {s} bad" in text, text

@@ -10,8 +10,9 @@ import pytest
 from fakeredis import FakeAsyncRedis
 from redis.asyncio import Redis
 
-from bot.domain.incident import Incident, LadderRole, Mode, Paged, Rung, Severity, Status
+from bot.domain.incident import Incident, Mode, Paged, Severity, Status
 from bot.domain.rca import EventKind, IncidentEvent
+from bot.domain.schedule import LadderRole, Rung
 from bot.store import keys, packing
 from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
@@ -104,7 +105,10 @@ async def test_the_store_writes_compact_incidents_and_reads_them_back(
         assert before is not None
         after = before.incident.model_copy(update={"summary": summary})
         assert await store.commit(before, after, [], NOW)
-        fields = await store_redis.hgetall(keys.incident(incident_id))
+        fields = {
+            str(k): str(v)
+            for k, v in (await store_redis.hgetall(keys.incident(incident_id))).items()
+        }
         chunks = sorted(k for k in fields if k.startswith("d") and k != "dn")
         assert chunks == sorted(f"d{n}" for n in range(int(fields["dn"])))
         assert all(len(v) <= 64 for v in fields.values())
@@ -129,7 +133,7 @@ async def test_an_incident_stored_before_packing_is_read_and_rewritten_packed(
         update={"status": Status.ACKNOWLEDGED, "acked_by": "PR", "acked_at": NOW}
     )
     assert await store.commit(before, acked, [], NOW)
-    fields = await store_redis.hgetall(keys.incident("INC-7"))
+    fields = {str(k) for k in await store_redis.hgetall(keys.incident("INC-7"))}
     assert "data" not in fields
     after = await store.get("INC-7")
     assert after is not None and after.incident == acked
