@@ -14,6 +14,7 @@ from bot.domain.calendar import HolidayCalendar
 from bot.domain.durations import human_duration
 from bot.domain.runbook import Runbook, RunbookError, load_runbooks, validate_runbooks
 from bot.domain.schedule import week_bounds, week_start, week_views
+from bot.domain.timefmt import plural
 from bot.settings import ENV, SettingsError
 
 
@@ -113,7 +114,8 @@ def check_warnings(cfg: TeamConfig, now: datetime) -> list[str]:
 def render_runbooks(runbooks: dict[str, Runbook]) -> str:
     lines = [f"Runbooks ({len(runbooks)})"]
     for slug, runbook in sorted(runbooks.items()):
-        lines.append(f"  {slug:<15} {len(runbook.steps):>2} steps  {runbook.source}")
+        steps = plural(len(runbook.steps), "step")
+        lines.append(f"  {slug:<15} {steps:>8}  {runbook.source}")
     return "\n".join(lines)
 
 
@@ -134,7 +136,10 @@ def render_check(cfg: TeamConfig, now: datetime) -> str:
             f"  {p.slug:<15} {p.name:<24} {p.type.value:<10} primary {p.primary} "
             f"secondary {p.secondary} {p.channel}{due}"
         )
-    lines += ["", f"Rotation cycle ({len(cfg.rotation.weeks)} weeks, {cfg.rotation.zone})"]
+    lines += [
+        "",
+        f"Rotation cycle ({plural(len(cfg.rotation.weeks), 'week')}, {cfg.rotation.zone})",
+    ]
     lines.append(f"  {'Week #':<7} {'Dates (Mon→Mon)':<25} {'Primary':<8} Backup")
     for i, row in enumerate(cfg.rotation.weeks):
         start, end = week_bounds(cfg, i)

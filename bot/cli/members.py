@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.cli.common import BAD_TOKEN, _ask_slack, _client_settings, _config_dir, _fail
 from bot.config import ConfigError, TeamConfig, load_config
+from bot.domain.timefmt import plural
 from bot.settings import SettingsError
 
 # users.lookupByEmail's own scope; Slack names it in `needed` when the token lacks it.
@@ -18,7 +19,7 @@ EMAIL_SCOPE = "users:read.email"
 
 def render_members(cfg: TeamConfig) -> str:
     """`oncall-bot members`: the roster as team.toml has it."""
-    lines = [f"Roster ({len(cfg.members)} members)"]
+    lines = [f"Roster ({plural(len(cfg.members), 'member')})"]
     lines.append(f"  {'':<4} {'Name':<16} {'slack_id':<12} {'Email':<32} Zone")
     for m in cfg.members:
         lines.append(
@@ -78,7 +79,7 @@ async def resolve_members(
     Slack, 1 when it needs changing or a lookup failed, 2 when the token cannot look up."""
     from slack_sdk.errors import SlackApiError
 
-    lines = [f"Looking up {len(cfg.members)} members by email (users.lookupByEmail)"]
+    lines = [f"Looking up {plural(len(cfg.members), 'member')} by email (users.lookupByEmail)"]
     ids: dict[str, str | None] = {}
     differ: list[str] = []
     unresolved: list[str] = []

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.config.models import Pipeline, TeamConfig, parse_duration
 from bot.domain.durations import human_duration
 from bot.domain.names import find_pipeline, suggest_pipeline
-from bot.domain.timefmt import when
+from bot.domain.timefmt import stamp
 from bot.domain.timeparse import TimeParseError, parse_instant, split_zone
 
 ALL = "all"
@@ -209,8 +209,8 @@ def check_request(
         raise _unknown(cfg, request.pipeline)
     if request.ends_at <= now:
         raise SuppressionError(
-            f"The end, {when(request.ends_at, zone)}, has already passed (it is now "
-            f"{when(now, zone)}): give a later time, e.g. `until tomorrow 09:00`, or a "
+            f"The end, {stamp(request.ends_at, zone)}, has already passed (it is now "
+            f"{stamp(now, zone)}): give a later time, e.g. `until tomorrow 09:00`, or a "
             "duration such as `2h`."
         )
     if request.ends_at <= request.starts_at:
@@ -230,7 +230,7 @@ def check_request(
             raise SuppressionError(
                 f"{what}: a suppression may last at most {human_duration(cap)} "
                 f"(`investor_cap` in policy.toml); you asked for {human_duration(length)}, "
-                f"until {when(request.ends_at, zone)}. Suppress for {human_duration(cap)} "
+                f"until {stamp(request.ends_at, zone)}. Suppress for {human_duration(cap)} "
                 "or less and renew it if the work runs over."
             )
     limit = cfg.policy.limits.window_max

@@ -71,11 +71,11 @@ def test_parses(config: TeamConfig, text: str, pipeline: str, end: str, reason: 
         ("profit-unit until tomorrow", "`until tomorrow` needs a time of day"),
         (
             "growth-agg until 09:00 x",
-            "The end, 2025-10-20 09:00 IST, has already passed (it is now 2025-10-20 10:00 IST)",
+            "The end, Mon 20 Oct 2025, 09:00 IST, has already passed (it is now Mon 20 Oct 2025, 10:00 IST)",
         ),
         (
             "growth-agg until 2025-10-19 14:00 x",
-            "The end, 2025-10-19 14:00 IST, has already passed",
+            "The end, Sun 19 Oct 2025, 14:00 IST, has already passed",
         ),
         ("profit-unit until now", "has already passed"),
         (
@@ -88,7 +88,7 @@ def test_parses(config: TeamConfig, text: str, pipeline: str, end: str, reason: 
         ),
         (
             "growth-agg 5h backfill",
-            "`growth-agg` is an investor pipeline: a suppression may last at most 4 h (`investor_cap` in policy.toml); you asked for 5 h, until 2025-10-20 15:00 IST",
+            "`growth-agg` is an investor pipeline: a suppression may last at most 4 h (`investor_cap` in policy.toml); you asked for 5 h, until Mon 20 Oct 2025, 15:00 IST",
         ),
         ("growth-agg until 15:00 backfill", "may last at most 4 h"),
         (
