@@ -19,8 +19,8 @@ ALERTS_RECORDED = PREFIX + "alerts:recorded"  # capped list of alerts that paged
 
 def incident(incident_id: str) -> str:
     """Hash: d0..d<dn-1> and dn (the Incident, packed and chunked, see packing.py; `data`,
-    plain JSON, in records written before packing), version, msg_channel, msg_ts, count,
-    last_value, checklist."""
+    plain JSON, in records written before packing), version, msg_channel, msg_ts, count
+    (absent until an alert joins: 1), last_value, checklist."""
     return f"{PREFIX}incident:{incident_id}"
 
 

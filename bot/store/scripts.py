@@ -90,6 +90,14 @@ local function put_data(key, packed)
 end
 """
 
+# join_count(key): one more alert in the incident. `count` is absent while the opening alert
+# is the only one (bot/store/incidents.py reads that as 1): a field fewer in every record.
+JOIN_COUNT_FN = """
+local function join_count(key)
+  if redis.call('HSETNX', key, 'count', 2) == 0 then redis.call('HINCRBY', key, 'count', 1) end
+end
+"""
+
 JOIN_REPLY_FN = """
 local function join_reply(ikey, incident, spec, now, ob, ttl)
   if spec == '' then return end
@@ -141,13 +149,14 @@ end
 OPEN_OR_JOIN = (
     ENQUEUE_FN
     + PUT_DATA_FN
+    + JOIN_COUNT_FN
     + JOIN_REPLY_FN
     + """
 local PLACEHOLDER = '@@INCIDENT@@'
 local existing = redis.call('GET', KEYS[1])
 if existing then
   local ikey = ARGV[5] .. existing
-  redis.call('HINCRBY', ikey, 'count', 1)
+  join_count(ikey)
   if ARGV[6] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[6]) end
   enqueue(ARGV[9], (string.gsub(ARGV[8], PLACEHOLDER, existing)), ARGV[7], ARGV[10])
   if ARGV[13] ~= '' then redis.call('RPUSH', ikey .. ':events', ARGV[13]) end
@@ -158,7 +167,7 @@ local n = redis.call('INCR', KEYS[4])
 local id = 'INC-' .. n
 local ikey = ARGV[5] .. id
 put_data(ikey, ARGV[1])
-redis.call('HSET', ikey, 'version', 1, 'count', 1)
+redis.call('HSET', ikey, 'version', 1)
 if ARGV[6] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[6]) end
 redis.call('SET', KEYS[1], id)
 redis.call('SADD', KEYS[2], id)
@@ -179,12 +188,13 @@ return {1, id}
 #       thread reply spec or "" (see JOIN_REPLY_FN)
 JOIN_OPEN = (
     ENQUEUE_FN
+    + JOIN_COUNT_FN
     + JOIN_REPLY_FN
     + """
 local existing = redis.call('GET', KEYS[1])
 if not existing then return false end
 local ikey = ARGV[1] .. existing
-redis.call('HINCRBY', ikey, 'count', 1)
+join_count(ikey)
 if ARGV[2] ~= '' then redis.call('HSET', ikey, 'last_value', ARGV[2]) end
 enqueue(ARGV[5], (string.gsub(ARGV[4], '@@INCIDENT@@', existing)), ARGV[3], ARGV[6])
 if ARGV[7] ~= '' then redis.call('RPUSH', ikey .. ':events', ARGV[7]) end
