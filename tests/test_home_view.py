@@ -252,6 +252,16 @@ def test_many_incidents_say_how_many_more(config: TeamConfig, cal: HolidayCalend
     assert f"… and {12 - SHOWN_INCIDENTS} more: `/oncall incidents`" in text(view)
 
 
+def test_the_count_of_more_covers_incidents_beyond_those_read(
+    config: TeamConfig, cal: HolidayCalendar
+) -> None:
+    # The tab reads only the most urgent open incidents (HOME_CANDIDATES); the count says
+    # how many are open in all.
+    rows = [HomeIncident(incident=incident(n), paging_you=False) for n in range(1, 13)]
+    view = valid(home_view(data(config, cal, incidents=rows, open_count=5000), config))
+    assert f"… and {5000 - SHOWN_INCIDENTS} more: `/oncall incidents`" in text(view)
+
+
 def test_rcas_and_action_items_owned(config: TeamConfig, cal: HolidayCalendar) -> None:
     late = rca(5, due=ist("2025-08-26 23:59:59"))
     view = valid(
