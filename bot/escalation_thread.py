@@ -9,9 +9,11 @@ however busy the main loop is.
 
 The thread builds its own Deps on its own Redis connection (asyncio clients belong to one
 loop) from the app's settings, configuration and runbooks, and counts into the app's metrics.
-Wakers are relayed both ways: a request that queues work wakes the timers, and a rung that
-queues a page DM wakes delivery. Nothing else is shared; every claim and commit goes through
-Redis exactly as from another replica, so running it here changes no guarantee.
+A request that queues work wakes the timers (a relay between the wakers), and each tick,
+once all its rungs are committed, wakes delivery: waking it per rung would send the first
+of a burst of pages to one person before the rest were queued, in more DMs than needed.
+Nothing else is shared; every claim and commit goes through Redis exactly as from another
+replica, so running it here changes no guarantee.
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ STOP_WITHIN = 5.0  # seconds to wait for the thread at shutdown
 
 
 class EscalationThread:
-    """Runs `job(deps)` (the escalation job, bot/runtime.py) with Deps of its own. Made and
-    started from the app's event loop."""
+    """Runs `job(deps, wake_app)` (the escalation job, bot/runtime.py) with Deps of its own;
+    `wake_app` wakes the app's loop (its delivery) from the thread. Made and started from the
+    app's event loop."""
 
-    def __init__(self, deps: Deps, job: Callable[[Deps], Awaitable[None]]) -> None:
+    def __init__(
+        self, deps: Deps, job: Callable[[Deps, Callable[[], None]], Awaitable[None]]
+    ) -> None:
         if not deps.settings.redis_url:
             raise ValueError("the escalation thread needs REDIS_URL (its own connection)")
         self._app = deps
@@ -66,6 +71,10 @@ class EscalationThread:
         await asyncio.to_thread(self._thread.join, STOP_WITHIN)
         sys.setswitchinterval(self._switch)
 
+    def _wake_app(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the app's loop has closed
+            self._app_loop.call_soon_threadsafe(self._app.waker.wake_here)
+
     def _main(self) -> None:
         try:
             asyncio.run(self._run())
@@ -88,12 +97,11 @@ class EscalationThread:
             raise
         loop = asyncio.get_running_loop()
         app.waker.relay_to(loop, deps.waker)
-        deps.waker.relay_to(self._app_loop, app.waker)
         self._loop = loop
         self._task = asyncio.current_task()
         self._ready.set()
         try:
-            await self._job(deps)
+            await self._job(deps, self._wake_app)
         except asyncio.CancelledError:
             pass
         finally:

@@ -214,13 +214,25 @@ async def run_forever(deps: Deps, jobs: list[Job], pool: DeliveryPool) -> None:
             await thread.stop()
 
 
+def _waking(job: Job, wake: Callable[[], None]) -> Job:
+    """`job`, calling `wake` after each run: one wake-up of delivery per tick."""
+
+    async def run() -> None:
+        await job.run()
+        wake()
+
+    return Job(job.name, run, job.every, job.wake_on_work)
+
+
 def _escalation_thread(deps: Deps) -> EscalationThread | None:
     """The escalation job started on its own thread, or None to run it in this loop: when
     settings.escalation_thread is off, without REDIS_URL, or when the thread fails to start
     (then the timers still run, here, and the log says why)."""
     if not (deps.settings.escalation_thread and deps.settings.redis_url):
         return None
-    thread = EscalationThread(deps, lambda own: _run_job(own, escalation_job(own)))
+    thread = EscalationThread(
+        deps, lambda own, wake_app: _run_job(own, _waking(escalation_job(own), wake_app))
+    )
     try:
         thread.start()
     except RuntimeError as exc:

@@ -26,14 +26,15 @@ class Waker:
         return self._events[name]
 
     def wake(self) -> None:
-        self._wake_here()
+        self.wake_here()
         for loop, other in self._relays:
             # An asyncio.Event belongs to its loop: set it from that loop's own thread. The
-            # other side relays back with _wake_here only, so a wake never echoes.
+            # other side relays back with wake_here only, so a wake never echoes.
             with contextlib.suppress(RuntimeError):  # that loop has closed: nothing to wake
-                loop.call_soon_threadsafe(other._wake_here)
+                loop.call_soon_threadsafe(other.wake_here)
 
-    def _wake_here(self) -> None:
+    def wake_here(self) -> None:
+        """Wake this loop's waiters only, not the relays."""
         for ev in self._events.values():
             ev.set()
 
