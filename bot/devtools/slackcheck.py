@@ -102,12 +102,16 @@ def _message(payload: Payload, body: dict[str, Any]) -> Payload:
         return payload
     payload.problems += _block_problems(blocks, MAX_MESSAGE_BLOCKS)
     _add_texts(payload, blocks, "blocks")
-    payload.sections = [
+    payload.sections = _section_texts(blocks)
+    return payload
+
+
+def _section_texts(blocks: Any) -> list[str]:
+    return [
         str(b["text"].get("text", ""))
         for b in blocks
         if isinstance(b, dict) and b.get("type") == "section" and isinstance(b.get("text"), dict)
     ]
-    return payload
 
 
 def _view(payload: Payload, view: Any) -> Payload:
@@ -124,11 +128,7 @@ def _view(payload: Payload, view: Any) -> Payload:
     payload.problems += _block_problems(blocks, 100)
     _add_texts(payload, {k: v for k, v in view.items() if k != "blocks"}, "view")
     _add_texts(payload, blocks, "view.blocks")
-    payload.sections = [
-        str(b["text"].get("text", ""))
-        for b in blocks
-        if isinstance(b, dict) and b.get("type") == "section" and isinstance(b.get("text"), dict)
-    ]
+    payload.sections = _section_texts(blocks)
     return payload
 
 

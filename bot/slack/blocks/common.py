@@ -55,7 +55,11 @@ MAX_BLOCKS = 50
 def section(text: str, block_id: str | None = None) -> Block:
     """One section. Text over Slack's limit ends in "…" so a cut is visible; an answer that
     can run long goes through sections() instead, which loses nothing."""
-    text = escape_placeholders(text)
+    return _section(escape_placeholders(text), block_id)
+
+
+def _section(text: str, block_id: str | None = None) -> Block:
+    """section() for text already escaped."""
     if len(text) > SECTION_LIMIT:
         text = text[: SECTION_LIMIT - 1] + "…"
     block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
@@ -67,7 +71,7 @@ def section(text: str, block_id: str | None = None) -> Block:
 def sections(text: str) -> list[Block]:
     """`text` as as many sections as Slack's limit needs, split between lines (or, inside
     one over-long line, at a space), so no word is cut and nothing dropped."""
-    return [section(piece) for piece in chunk_lines(escape_placeholders(text).split("\n"))]
+    return [_section(piece) for piece in chunk_lines(escape_placeholders(text).split("\n"))]
 
 
 def fit_blocks(blocks: list[Block], more: str, limit: int = MAX_BLOCKS) -> list[Block]:
