@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,7 @@ async def check_app_token(client: Any, app_token: str) -> str | None:
 # so CPython's default (700) ran a collection every couple of requests (401 per 9,000 in
 # issue #14's profile); this many keeps them rare without letting garbage pile up.
 GC_GEN0_THRESHOLD = 20_000
+BACKGROUND_AFTER = 0.25  # seconds after the port opens (see _background)
 
 
 def settle_gc() -> None:
@@ -124,10 +126,7 @@ async def _serve(
     settle_gc()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     log.info("listening on :%s (POST /slack/events, GET /healthz, GET /metrics)", settings.port)
-    tasks = [
-        asyncio.create_task(run_forever(deps, jobs, pool)),
-        asyncio.create_task(asyncio.to_thread(after_start, deps)),
-    ]
+    tasks = [asyncio.create_task(_background(deps, run_forever(deps, jobs, pool)))]
     handler = None
     if settings.app_token:
         handler = await connect_socket_mode(app, settings.app_token)
@@ -142,6 +141,24 @@ async def _serve(
         await runner.cleanup()
         await session.close()
     return 0
+
+
+async def _background(deps: Deps, jobs: Coroutine[Any, Any, None]) -> None:
+    """The background jobs and after_start, BACKGROUND_AFTER seconds after the port opened.
+    Their first run (the timer thread's set-up, a sweep of every housekeeping job, the
+    holiday tables) holds the loop ~150 ms; the requests that arrive as the port opens,
+    the health check among them, go first. A quarter second is nothing to a reminder,
+    and an overdue rung after a restart was already late by the restart."""
+    try:
+        await asyncio.sleep(BACKGROUND_AFTER)
+    except asyncio.CancelledError:
+        jobs.close()
+        raise
+    warm = asyncio.create_task(asyncio.to_thread(after_start, deps))
+    try:
+        await jobs
+    finally:
+        warm.cancel()
 
 
 def after_start(deps: Deps) -> None:

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from icalendar import Calendar, Event
 from pydantic import BaseModel, ConfigDict
 
 from bot.config.models import TeamConfig
@@ -252,6 +251,9 @@ def to_ics(events: Sequence[FeedEvent], now: datetime, title: str, team: bool) -
     """The events as an iCalendar document, times in UTC. DTSTAMP is `now` (when the feed
     was made); LAST-MODIFIED, where known, when the swap was decided or the PTO recorded.
     In the team feed (`team`) each summary starts with whose event it is."""
+    # Imported here: icalendar is a tenth of serve's own start-up and only feeds need it.
+    from icalendar import Calendar, Event
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
