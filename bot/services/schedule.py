@@ -49,17 +49,23 @@ class ScheduleService:
         # and page in a segment asks the same question (issue #14), and the answer changes
         # only at the segment's edges or when the swaps do (compared on each call).
         self._last: tuple[list[Override], Segment] | None = None
-        # The last rotation week asked about: (its start, its end, the next week's end).
+        # That segment's start and end as POSIX seconds: comparing floats, not zone-aware
+        # datetimes, on every request (issue #14).
+        self._last_span = (0.0, 0.0)
+        # The last rotation week asked about: (its start, its end, the next week's end),
+        # and its start and end as POSIX seconds.
         self._window: tuple[datetime, datetime, datetime] | None = None
+        self._window_span = (0.0, 0.0)
         # Ladders of that segment by pipeline, and answers drawn from it (per_segment);
         # dropped with it.
         self._ladders: dict[str | None, list[Rung]] = {}
         self._drawn: dict[Hashable, object] = {}
 
-    async def _around(self, at: datetime) -> list[Override]:
-        """The swaps that can touch `at`'s rotation week: those overlapping it or the next."""
+    async def _around(self, at: datetime, ts: float) -> list[Override]:
+        """The swaps that can touch `at`'s rotation week (`ts` in POSIX seconds): those
+        overlapping it or the next."""
         window = self._window
-        if window is None or not window[0] <= at < window[1]:
+        if window is None or not self._window_span[0] <= ts < self._window_span[1]:
             week, start = week_start(self.config, at)
             window = (
                 start,
@@ -67,15 +73,19 @@ class ScheduleService:
                 week_bounds(self.config, week + 1)[1],
             )
             self._window = window
+            self._window_span = (window[0].timestamp(), window[1].timestamp())
         return await self.overrides(window[0], window[2])
 
     async def resolve(self, at: datetime) -> Segment:
-        overrides = await self._around(at)
+        ts = at.timestamp()
+        overrides = await self._around(at, ts)
         last = self._last
-        if last is not None and last[1].start <= at < last[1].end and last[0] == overrides:
+        span = self._last_span
+        if last is not None and span[0] <= ts < span[1] and last[0] == overrides:
             return last[1]
         seg = resolve(self.config, self.calendar, at, overrides)
         self._last = (overrides, seg)
+        self._last_span = (seg.start.timestamp(), seg.end.timestamp())
         self._ladders, self._drawn = {}, {}
         return seg
 

@@ -52,7 +52,7 @@ class SwapStore:
         # Every approved swap as of a version of SWAPS_VERSION. Every answer about who is on
         # call reads them (`/oncall now`, each page), and they change a few times a week:
         # one GET of the version replaces reading every swap on every request (issue #14).
-        self._approved: tuple[str, list[Swap]] | None = None
+        self._approved: tuple[str, list[tuple[Swap, float, float]]] | None = None
         # When the version was last checked (monotonic seconds), for answers that accept a
         # copy that old (`max_age`); pages never do.
         self._checked_at = 0.0
@@ -91,10 +91,13 @@ class SwapStore:
     async def approved_after(self, start: datetime, max_age: float = 0.0) -> list[Swap]:
         """Approved swaps whose last window ends after `start`; with `max_age`, possibly as
         they were up to that many seconds ago (no Redis call at all then)."""
-        after = _epoch(start)
-        return [s for s in await self._all_approved(max_age) if _epoch(s.last_end) > after]
+        after = start.timestamp()
+        return [s for s, _, last_end in await self._all_approved(max_age) if last_end > after]
 
-    async def _all_approved(self, max_age: float = 0.0) -> list[Swap]:
+    async def _all_approved(self, max_age: float = 0.0) -> list[tuple[Swap, float, float]]:
+        """Every approved swap with its first start and last end as POSIX seconds: compared
+        on every `/oncall now`, where comparing zone-aware datetimes cost more than the
+        rest of the lookup (issue #14)."""
         cached = self._approved
         # The one Redis GET below is a fifth of the CPU of `/oncall now` (bench/README.md).
         if cached is not None and max_age > 0 and time.monotonic() - self._checked_at < max_age:
@@ -107,13 +110,19 @@ class SwapStore:
             return cached[1]
         swaps = await self._many(_strs(await self.redis.zrange(keys.SWAPS_APPROVED, 0, -1)))
         swaps.sort(key=lambda s: s.id)
-        self._approved = (version, swaps)
-        return swaps
+        timed = [(s, s.first_start.timestamp(), s.last_end.timestamp()) for s in swaps]
+        self._approved = (version, timed)
+        return timed
 
     async def approved_between(
         self, start: datetime, end: datetime, max_age: float = 0.0
     ) -> list[Swap]:
-        return [s for s in await self.approved_after(start, max_age) if s.first_start < end]
+        after, before = start.timestamp(), end.timestamp()
+        return [
+            s
+            for s, first_start, last_end in await self._all_approved(max_age)
+            if last_end > after and first_start < before
+        ]
 
     async def everything(self) -> list[Swap]:
         return await self._many(_strs(await self.redis.zrange(keys.SWAPS_ALL, 0, -1)))

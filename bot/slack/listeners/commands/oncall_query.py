@@ -175,7 +175,9 @@ def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
             return OncallQuery(kind="help", at=now)
         if sub == "now":
             if not rest:
-                return OncallQuery(kind="now", at=now)
+                # The answer asked most, with nothing typed to check: built without
+                # validation, a fifth of the answer's own time under load (issue #14).
+                return OncallQuery.model_construct(kind="now", at=now)
             named = _only_pipeline(cfg, "/oncall now", rest, USAGE["now"])
             return OncallQuery(kind="now", at=now, pipeline=named)
         if sub == "at":
