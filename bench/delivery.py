@@ -221,9 +221,14 @@ def observe(fired: list[tuple[str, float, float]]) -> Iterator[None]:
     committed: dict[str, float] = {}
 
     async def apply_(
-        self: PagingService, incident_id: str, transition: Any, now: datetime, *rest: Any
+        self: PagingService,
+        incident_id: str,
+        transition: Any,
+        now: datetime,
+        *rest: Any,
+        **named: Any,
     ) -> Any:
-        out = await apply(self, incident_id, transition, now, *rest)
+        out = await apply(self, incident_id, transition, now, *rest, **named)
         committed[incident_id] = time.time()
         return out
 

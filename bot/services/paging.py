@@ -240,12 +240,14 @@ class PagingService:
         transition: Transition,
         now: datetime,
         forced_by: str | None = None,
+        read: Stored | None = None,
     ) -> Incident:
         """Commit `transition` exactly once, with what it did in the incident's log
         (`forced_by`: who pressed Escalate now); raises TransitionError if it does not
-        apply."""
+        apply. `read`: the incident as the caller just read it, tried first (the commit's
+        version check sends a stale one round again with a fresh read)."""
         for _ in range(CAS_ATTEMPTS):
-            stored = await self.store.get(incident_id)
+            stored, read = read or await self.store.get(incident_id), None
             if stored is None:
                 raise TransitionError(f"No incident {incident_id}")
             after, notices = transition(stored.incident)
@@ -346,7 +348,9 @@ class PagingService:
                 seen=seen,
             )
 
-        after = await self.apply(incident_id, step, now, forced_by)
+        # The incident read above goes to apply: reading it twice was an eighth of a rung's
+        # CPU under bench/arq_timers.py's storm (issue #14).
+        after = await self.apply(incident_id, step, now, forced_by, read=stored)
         if after.stepped_at != stepped[-1]:
             self.metrics.rung_fired(after.pipeline)
         return after, was_due[-1]
