@@ -206,7 +206,7 @@ def advance(
         ]
     new = inc.model_copy(deep=True)
     unreachable = unreachable or {}
-    notices = _follow(new, ladder, now, change, unreachable)
+    notices = _follow(new, inc, ladder, now, change, unreachable)
     new.check_at = boundary
     if forced_by is not None or (new.next_at is not None and new.next_at <= now):
         notices += _escalate(new, now, policy, roster or [], unreachable, forced_by)
@@ -214,11 +214,16 @@ def advance(
 
 
 def _follow(
-    inc: Incident, ladder: list[Rung], now: datetime, change: str, unreachable: Mapping[str, str]
+    inc: Incident,
+    old: Incident,
+    ladder: list[Rung],
+    now: datetime,
+    change: str,
+    unreachable: Mapping[str, str],
 ) -> list[Notice]:
     """The schedule changed under the incident: whoever now holds a rung already reached
-    inherits it; whoever left one is off the hook. Mutates `inc`."""
-    old = inc.model_copy(deep=True)
+    inherits it; whoever left one is off the hook. Mutates `inc`, a copy of `old` (which
+    stays as it was, so no second copy is made on every rung)."""
     inc.ladder = list(ladder)
     out: list[Notice] = []
     age = human_duration(now - inc.opened_at)
