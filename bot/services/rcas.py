@@ -17,7 +17,7 @@ from functools import partial
 
 from bot.clock import Clock
 from bot.config.models import TeamConfig
-from bot.domain.business_days import add_business_days, business_days_between, is_business_day
+from bot.domain.business_days import add_business_days, is_business_day
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.emails import rca_posted_email
 from bot.domain.home import home_refreshes
@@ -27,26 +27,24 @@ from bot.domain.rca import (
     ActionItem,
     IncidentEvent,
     Rca,
-    ReminderKind,
-    incident_commander,
     needs_rca,
     open_rca,
     reminders_due,
 )
 from bot.domain.rca_render import rca_markdown
 from bot.domain.timefmt import day_label
+from bot.services.rca_wording import (
+    RcaWording,
+    clean_lines,
+    one_line,
+    slack_text,
+    summary_channel,
+)
 from bot.store.rcas import RcaError as RcaError
 from bot.store.rcas import RcaStore, StoredRca
 
-# How the messages tell people to act; the listeners own the commands, so keep these in step.
-WRITE_HINT = "`/rca write {id}`"
-ASSIGN_HINT = "`/rca assign {id} @member`"
-DONE_HINT = "`/rca done {id} A{n}`"
-
 _INCIDENT_ID = re.compile(r"^\s*(?:inc)?[-#\s]*(\d{1,9})\s*$", re.IGNORECASE)
 _ACTION_ID = re.compile(r"^\s*a?\s*(\d{1,4})\s*$", re.IGNORECASE)
-# A channel summary quotes the written sections; the RCA itself is in the thread.
-_QUOTE_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -74,43 +72,6 @@ def parse_action_id(text: str | int) -> int:
     return int(m.group(1))
 
 
-def summary_channel(config: TeamConfig, pipeline: str) -> str:
-    """Where an RCA's summary is posted: the pipeline's own channel (the investor-facing
-    pipelines report in #investor-kpis). A pipeline since removed from the configuration
-    posts where the investor-facing ones do, else in the team channel."""
-    try:
-        return config.pipeline(pipeline).channel
-    except KeyError:
-        investor = [p.channel for p in config.pipelines if p.investor]
-        return investor[0] if investor else config.policy.team_channel
-
-
-def slack_text(markdown: str) -> str:
-    """The Markdown export as Slack mrkdwn: headings and `**bold**` become `*bold*`, task
-    boxes become ☐/☑ (Slack shows `#` and `[ ]` literally)."""
-    text = re.sub(r"^#{1,6}\s+(.*)$", r"*\1*", markdown, flags=re.M)
-    text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", text)
-    text = re.sub(r"^- \[ \] ", "☐ ", text, flags=re.M)
-    return re.sub(r"^- \[x\] ", "☑ ", text, flags=re.M)
-
-
-def _one(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _clip(text: str) -> str:
-    flat = _one(text)
-    return flat if len(flat) <= _QUOTE_MAX else flat[: _QUOTE_MAX - 1].rstrip() + "…"
-
-
-def _lines(values: Sequence[str]) -> list[str]:
-    return [v.strip() for v in values if v.strip()]
-
-
-def _days(n: int) -> str:
-    return f"{n} business day{'' if n == 1 else 's'}"
-
-
 class RcaService:
     def __init__(
         self, config: TeamConfig, calendar: HolidayCalendar, store: RcaStore, clock: Clock
@@ -119,33 +80,11 @@ class RcaService:
         self.calendar = calendar
         self.store = store
         self.clock = clock
+        self.words = RcaWording(config, calendar)
         # Who hears by email that an RCA was posted; empty when email is off (bot.deps).
         self.mail_to: list[str] = []
 
-    # --- wording -------------------------------------------------------------------------------
-
-    def _pipeline_name(self, rca: Rca) -> str:
-        try:
-            return self.config.pipeline(rca.pipeline).name
-        except KeyError:
-            return rca.pipeline
-
-    def _label(self, rca: Rca) -> str:
-        """`INC-7 (Profit — Aggregate, Sev-1: profit aggregate late)`."""
-        name = self._pipeline_name(rca)
-        sev = rca.severity.value.replace("sev", "Sev-")
-        return f"*{rca.incident_id}* ({name}, {sev}: {_one(rca.title)})"
-
-    @staticmethod
-    def _due(rca: Rca) -> str:
-        local = rca.due_at.astimezone(rca.tz)
-        return f"{day_label(local.date())}, end of day {local.tzname()}"
-
-    def _name(self, initials: str) -> str:
-        try:
-            return f"{self.config.member(initials).name} ({initials})"
-        except KeyError:
-            return initials
+    # --- reading input ---------------------------------------------------------------------
 
     def _member(self, text: str, what: str) -> str:
         """Initials (`sk`, `@SK`) of a rostered member, or RcaError."""
@@ -154,69 +93,6 @@ class RcaService:
         if initials not in roster:
             raise RcaError(f"{what} `{text.strip()}` is not on the roster ({', '.join(roster)}).")
         return initials
-
-    @staticmethod
-    def _why_owner(inc: Incident, owner: str) -> str:
-        if owner == incident_commander(inc):
-            return "as its Incident Commander"
-        if owner == inc.acked_by:
-            return "as the one who ACKed it"
-        if owner == inc.resolved_by:
-            return "as the one who resolved it"
-        return "as the pipeline's primary owner"
-
-    def _how(self, rca: Rca) -> str:
-        i = rca.incident_id
-        return (
-            f"Write it with {WRITE_HINT.format(id=i)}; if someone else should, "
-            f"{ASSIGN_HINT.format(id=i)}."
-        )
-
-    def _reminder(self, rca: Rca, kind: ReminderKind, today: date) -> MemberDM:
-        hours = self.config.policy.business_hours
-        what = f"the RCA for {self._label(rca)}"
-        if kind is ReminderKind.DUE_SOON:
-            left = _days(business_days_between(today, rca.due_day, self.calendar, hours))
-            head = f"Reminder: {what} is due {self._due(rca)}, {left} from now."
-        elif kind is ReminderKind.DUE_TODAY:
-            tz = rca.due_at.astimezone(rca.tz).tzname()
-            head = f"Reminder: {what} is due today, by the end of the day {tz}."
-        else:
-            late = _days(business_days_between(rca.due_day, today, self.calendar, hours))
-            head = f"Reminder: {what} is overdue: it was due {day_label(rca.due_day)} ({late} ago)."
-        return MemberDM(member=rca.owner, about=rca.incident_id, text=f"{head} {self._how(rca)}")
-
-    def _action_dm(self, rca: Rca, item: ActionItem, today: date) -> MemberDM:
-        when = f"is due {day_label(item.due)}" if item.due > today else "is due today"
-        if item.due < today:
-            when = f"was due {day_label(item.due)} and is not marked done"
-        done = DONE_HINT.format(id=rca.incident_id, n=item.id)
-        text = (
-            f"Action item *A{item.id}* from the RCA for {self._label(rca)} {when}: "
-            f"{_one(item.text)}. When it is done: {done}."
-        )
-        return MemberDM(member=item.owner, about=rca.incident_id, text=text)
-
-    def _summary(self, rca: Rca) -> str:
-        assert rca.posted_at is not None
-        posted_day = rca.posted_at.astimezone(rca.tz).date()
-        hours = self.config.policy.business_hours
-        late = business_days_between(rca.due_day, posted_day, self.calendar, hours)
-        timing = "on time" if rca.posted_at <= rca.due_at else f"{_days(late)} late"
-        lines = [
-            f"RCA posted for {self._label(rca)}",
-            f"Owner {self._name(rca.owner)}; posted by {self._name(rca.posted_by or '')} "
-            f"{timing} (due {day_label(rca.due_day)}).",
-            f"*Summary:* {_clip(rca.summary)}",
-        ]
-        if rca.investor_impact.strip():
-            lines.append(f"*Investor impact:* {_clip(rca.investor_impact)}")
-        lines += [
-            f"• A{i.id} {_one(i.text)} ({i.owner}, due {day_label(i.due)})"
-            for i in rca.action_items
-        ]
-        lines.append("The full RCA is in the incident's thread.")
-        return "\n".join(lines)
 
     # --- opening and reading ---------------------------------------------------------------
 
@@ -228,10 +104,11 @@ class RcaService:
             return None
         rca = open_rca(incident, resolved_at, self.calendar, self.config)
         days = self.config.policy.rca_business_days
+        words = self.words
         text = (
-            f"You own the RCA for {self._label(rca)} {self._why_owner(incident, rca.owner)}. "
-            f"It is due {self._due(rca)} ({days} business days after it was resolved). "
-            f"{self._how(rca)}"
+            f"You own the RCA for {words.label(rca)} {words.why_owner(incident, rca.owner)}. "
+            f"It is due {words.due(rca)} ({days} business days after it was resolved). "
+            f"{words.how(rca)}"
         )
         dm = MemberDM(member=rca.owner, about=rca.incident_id, text=text)
         home = home_refreshes(self.config, [rca.owner])
@@ -291,13 +168,13 @@ class RcaService:
             out: list[Notice] = []
             if owner != actor:
                 text = (
-                    f"{{{actor}}} handed you the RCA for {self._label(after)}. "
-                    f"It is due {self._due(after)}. {self._how(after)}"
+                    f"{{{actor}}} handed you the RCA for {self.words.label(after)}. "
+                    f"It is due {self.words.due(after)}. {self.words.how(after)}"
                 )
                 out.append(MemberDM(member=owner, about=iid, text=text))
             if before.owner != actor:
                 text = (
-                    f"{{{actor}}} handed the RCA for {self._label(after)} to {{{owner}}}: "
+                    f"{{{actor}}} handed the RCA for {self.words.label(after)} to {{{owner}}}: "
                     "it is no longer yours to write."
                 )
                 out.append(MemberDM(member=before.owner, about=iid, text=text))
@@ -344,9 +221,9 @@ class RcaService:
                     "summary": summary.strip(),
                     "customer_impact": customer_impact.strip(),
                     "investor_impact": investor_impact.strip(),
-                    "timeline": _lines(timeline),
-                    "contributing_factors": _lines(contributing_factors),
-                    "went_well": _lines(went_well),
+                    "timeline": clean_lines(timeline),
+                    "contributing_factors": clean_lines(contributing_factors),
+                    "went_well": clean_lines(went_well),
                     "action_items": items,
                 }
             )
@@ -356,21 +233,25 @@ class RcaService:
             channel = summary_channel(self.config, posted.pipeline)
             out: list[Notice] = [
                 ThreadReply(incident=iid, text=body),
-                ChannelPost(about=iid, channel=channel, text=self._summary(posted)),
+                ChannelPost(about=iid, channel=channel, text=self.words.summary(posted)),
             ]
             for owner in dict.fromkeys(i.owner for i in posted.action_items):
                 if owner == actor:
                     continue
                 mine = [i for i in posted.action_items if i.owner == owner]
-                listed = "; ".join(f"A{i.id} {_one(i.text)} (due {day_label(i.due)})" for i in mine)
-                text = f"{{{actor}}} posted the RCA for {self._label(posted)}. Yours: {listed}."
+                listed = "; ".join(
+                    f"A{i.id} {one_line(i.text)} (due {day_label(i.due)})" for i in mine
+                )
+                text = (
+                    f"{{{actor}}} posted the RCA for {self.words.label(posted)}. Yours: {listed}."
+                )
                 out.append(MemberDM(member=owner, about=iid, text=text))
             if self.mail_to:
                 mail = rca_posted_email(
                     iid,
-                    self._pipeline_name(posted),
+                    self.words.pipeline_name(posted),
                     posted.summary,
-                    self._name(posted.owner),
+                    self.words.name(posted.owner),
                     f"the incident's thread in {channel}",
                     to=self.mail_to,
                 )
@@ -398,7 +279,7 @@ class RcaService:
     def _rca_owed(self, today: date, s: StoredRca) -> list[Notice]:
         hours = self.config.policy.business_hours
         kind = reminders_due(s.rca, s.reminded, today, self.calendar, hours)
-        return [] if kind is None else [self._reminder(s.rca, kind, today)]
+        return [] if kind is None else [self.words.reminder(s.rca, kind, today)]
 
     def _remind_day(self, item: ActionItem) -> date:
         """An item due on a weekend or holiday is reminded the business day before, while
@@ -413,7 +294,7 @@ class RcaService:
     ) -> list[Notice]:
         # Once per item: on its day, or the first business day after when the bot missed it.
         late = last is not None or today < self._remind_day(item)
-        return [] if late else [self._action_dm(rca, item, today)]
+        return [] if late else [self.words.action_dm(rca, item, today)]
 
     async def queue_reminders(self, now: datetime | None = None) -> int:
         """Queue the reminders owed now, each once across replicas and however often this
