@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from bot.deps import Deps
-from bot.devtools.fakeslack import _block_errors
+from bot.devtools.fakeslack_blocks import block_errors
 from bot.devtools.harness import Harness
 from bot.domain.schedule import WeekView
 from bot.domain.swaps import SwapError, Window
@@ -76,7 +76,7 @@ async def test_fifty_two_weeks_lose_no_row_and_no_note(harness: Harness) -> None
     shown = "\n".join(texts)
     assert len(blocks) <= MAX_BLOCKS
     assert all(len(t) <= SECTION_LIMIT for t in texts)
-    assert _block_errors(blocks) is None
+    assert block_errors(blocks) is None
     for w in weeks:
         assert _row(harness, w) in shown, w
     lines = set(shown.splitlines())
@@ -91,4 +91,4 @@ async def test_fifty_two_weeks_lose_no_row_and_no_note(harness: Harness) -> None
 async def test_a_short_schedule_is_unchanged_in_shape(harness: Harness) -> None:
     body = (await harness.command("/oncall", "schedule 2", PR)).json
     assert [b["type"] for b in body["blocks"]] == ["header", "section", "section"]
-    assert _block_errors(body["blocks"]) is None
+    assert block_errors(body["blocks"]) is None

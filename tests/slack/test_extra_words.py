@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import TeamConfig
-from bot.devtools.fakeslack import _block_errors
+from bot.devtools.fakeslack_blocks import block_errors
 from bot.devtools.harness import Harness
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.schedule import Override, segments
@@ -94,7 +94,7 @@ async def test_extra_words_are_refused_the_same_way_everywhere(
         # As Slack gets it: the usage's `<placeholders>` escaped (blocks/common.py).
         f":warning: `extra` is not understood after `{done}`; usage: {escape_placeholders(usage)}"
     ), body["text"]
-    assert _block_errors(body["blocks"]) is None
+    assert block_errors(body["blocks"]) is None
 
 
 async def test_a_page_summary_is_not_extra_words(harness: Harness) -> None:

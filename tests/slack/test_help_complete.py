@@ -8,7 +8,7 @@ import re
 from typing import get_args
 
 from bot.config import TeamConfig
-from bot.devtools.fakeslack import _block_errors
+from bot.devtools.fakeslack_blocks import block_errors
 from bot.devtools.harness import Harness
 from bot.domain.runbook import Runbook
 from bot.slack.blocks import rca as rca_blocks
@@ -87,7 +87,7 @@ async def test_oncall_help_through_the_app(harness: Harness) -> None:
     body = (await harness.command("/oncall", "help", PR)).json
     for name in EXTRA:
         assert escape_placeholders(EXTRA_HELP[name]) in body["text"]
-    assert _block_errors(body["blocks"]) is None
+    assert block_errors(body["blocks"]) is None
 
 
 # ------------------------------------------------------------------------------------ /swap
@@ -110,7 +110,7 @@ def test_swap_help_examples_parse_to_every_kind(config: TeamConfig) -> None:
 async def test_swap_help_through_the_app(harness: Harness, config: TeamConfig) -> None:
     body = (await harness.command("/swap", "help", PR)).json
     assert body["text"] == escape_placeholders(swap_help(config))
-    assert _block_errors(body["blocks"]) is None
+    assert block_errors(body["blocks"]) is None
 
 
 # --------------------------------------------------------------------------------- /runbook
@@ -119,7 +119,7 @@ async def test_swap_help_through_the_app(harness: Harness, config: TeamConfig) -
 async def test_runbook_help_lists_every_form_with_an_example(harness: Harness) -> None:
     body = (await harness.command("/runbook", "help", PR)).json
     text = body["text"]
-    assert _block_errors(body["blocks"]) is None
+    assert block_errors(body["blocks"]) is None
     for word in runbook.LIST_WORDS:
         assert f"`{f'/runbook {word}'.strip()}`" in text, word
         assert (await harness.command("/runbook", word, PR)).json["text"] == text

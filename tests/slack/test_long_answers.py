@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from bot.config import TeamConfig
-from bot.devtools.fakeslack import _block_errors
+from bot.devtools.fakeslack_blocks import block_errors
 from bot.domain.schedule import WeekView
 from bot.slack.blocks.common import (
     MAX_BLOCKS,
@@ -41,7 +41,7 @@ def test_sections_lose_nothing_and_keep_lines_whole() -> None:
     texts = block_texts(blocks)
     assert all(len(t) <= SECTION_LIMIT for t in texts)
     assert [line for t in texts for line in t.split("\n")] == lines
-    assert _block_errors(blocks) is None
+    assert block_errors(blocks) is None
 
 
 def test_a_single_section_marks_a_cut_instead_of_hiding_it() -> None:
@@ -90,7 +90,7 @@ def test_a_schedule_too_long_for_one_message_ends_saying_what_is_left(
     texts = block_texts(blocks)
     assert len(blocks) <= MAX_BLOCKS
     assert all(len(t) <= SECTION_LIMIT for t in texts)
-    assert _block_errors(blocks) is None
+    assert block_errors(blocks) is None
     more = re.fullmatch(
         r"… and (\d+) more weeks: `/oncall week (\S+)`, then each week after it", texts[-1]
     )
@@ -115,4 +115,4 @@ def test_fifty_two_plain_weeks_fit_one_message(config: TeamConfig) -> None:
     assert "more weeks" not in texts[-1]
     body = "\n".join(texts)
     assert all(f"{w.start:%Y-%m-%d} → {w.end:%Y-%m-%d}" in body for w in weeks)
-    assert _block_errors(reply.blocks) is None
+    assert block_errors(reply.blocks) is None
