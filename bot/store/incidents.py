@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from bot.domain.incident import Incident
 from bot.domain.notices import Notice, PageUpdate, ThreadReply, dump, with_id
 from bot.domain.rca import IncidentEvent
-from bot.store import keys, packing, scripts
+from bot.store import incident_scripts, keys, packing
 from bot.store.outbox import Outbox
 
 PLACEHOLDER = "@@INCIDENT@@"
@@ -126,11 +126,11 @@ class IncidentStore:
         self.redis = redis
         self.retention = retention
         self.outbox = outbox
-        self._open = redis.register_script(scripts.OPEN_OR_JOIN)
-        self._join = redis.register_script(scripts.JOIN_OPEN)
-        self._page = redis.register_script(scripts.PAGE_OPEN)
-        self._transition = redis.register_script(scripts.TRANSITION)
-        self._claim = redis.register_script(scripts.CLAIM)
+        self._open = redis.register_script(incident_scripts.OPEN_OR_JOIN)
+        self._join = redis.register_script(incident_scripts.JOIN_OPEN)
+        self._page = redis.register_script(incident_scripts.PAGE_OPEN)
+        self._transition = redis.register_script(incident_scripts.TRANSITION)
+        self._claim = redis.register_script(incident_scripts.CLAIM)
 
     async def open_or_join(
         self,

@@ -214,7 +214,7 @@ def outbox_fold(group: str) -> str:
 
 def outbox_owner(group: str) -> str:
     """String with a short TTL: the replica token that alone may send this fold group now
-    (one person's page DMs); built the same way inside scripts.CLAIM_NOTICES."""
+    (one person's page DMs); built the same way inside outbox_scripts.CLAIM_NOTICES."""
     return f"{OUTBOX_PREFIX}owner:{group}"
 
 
@@ -232,7 +232,7 @@ DM_CHANNELS = PREFIX + "slack:dm-channels"  # hash: Slack user id → DM channel
 
 # Presence (issue #11): the groups, the topic and the shift notices follow the schedule.
 # String: the on-call stretch last queued for syncing ("primary|backup|until epoch"); a
-# different value at the next look means Slack is owed a sync (scripts.ENQUEUE_IF_CHANGED).
+# different value at the next look means Slack is owed a sync (outbox_scripts.ENQUEUE_IF_CHANGED).
 PRESENCE_STATE = PREFIX + "presence:state"
 
 
@@ -252,5 +252,5 @@ def join_reply(incident_id: str) -> str:
     """Hash with a TTL: at (the due time, epoch s, of the last thread reply about alerts
     that joined the incident, as queued), id (that reply's notice), held (how many joins it
     tells of). A join within a minute of `at` folds into the next reply instead of posting
-    its own. scripts.JOIN_REPLY_FN builds it as incident(id) .. ':joinreply'."""
+    its own. incident_scripts.JOIN_REPLY_FN builds it as incident(id) .. ':joinreply'."""
     return f"{incident(incident_id)}:joinreply"

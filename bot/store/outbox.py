@@ -3,10 +3,10 @@
 Layout (arq's): three lane queues hold ids scored by when each is due; each payload lives
 under its own key with a TTL; attempts, generations and in-flight markers are keyed by id.
 A notice is queued by the same atomic step that changed the state it reports (see
-scripts.ENQUEUE_FN), claimed with a short lease (its score moves to the lease's end) that
-the holder renews while it works, and removed only after Slack accepted it. A failure moves
-it to a later retry with backoff; after MAX_ATTEMPTS it is parked as a dead letter, which
-expires after DEAD_TTL and can be re-queued by an operator (`oncall-bot outbox`).
+outbox_scripts.ENQUEUE_FN), claimed with a short lease (its score moves to the lease's end)
+that the holder renews while it works, and removed only after Slack accepted it. A failure
+moves it to a later retry with backoff; after MAX_ATTEMPTS it is parked as a dead letter,
+which expires after DEAD_TTL and can be re-queued by an operator (`oncall-bot outbox`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from bot.domain.notices import Lane, Notice, dump, load, with_id
-from bot.store import keys, scripts
+from bot.store import keys, outbox_scripts
 
 MAX_ATTEMPTS = 50
 BACKOFF_CAP = timedelta(minutes=5)
@@ -63,20 +63,20 @@ class Outbox:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        # Names this replica in owner keys (see scripts.CLAIM_NOTICES).
+        # Names this replica in owner keys (see outbox_scripts.CLAIM_NOTICES).
         self.token = uuid.uuid4().hex
         # Due notices the last claim left for another replica that owns their group.
         self.passed_over = 0
-        self._enqueue = redis.register_script(scripts.ENQUEUE)
-        self._enqueue_once = redis.register_script(scripts.ENQUEUE_ONCE)
-        self._enqueue_if_changed = redis.register_script(scripts.ENQUEUE_IF_CHANGED)
-        self._claim = redis.register_script(scripts.CLAIM_NOTICES)
-        self._claim_fold = redis.register_script(scripts.CLAIM_FOLD)
-        self._gather_fold = redis.register_script(scripts.GATHER_FOLD)
-        self._owner = redis.register_script(scripts.OWNER)
-        self._move = redis.register_script(scripts.MOVE_IF_HELD)
-        self._done = redis.register_script(scripts.DONE)
-        self._failed = redis.register_script(scripts.FAILED)
+        self._enqueue = redis.register_script(outbox_scripts.ENQUEUE)
+        self._enqueue_once = redis.register_script(outbox_scripts.ENQUEUE_ONCE)
+        self._enqueue_if_changed = redis.register_script(outbox_scripts.ENQUEUE_IF_CHANGED)
+        self._claim = redis.register_script(outbox_scripts.CLAIM_NOTICES)
+        self._claim_fold = redis.register_script(outbox_scripts.CLAIM_FOLD)
+        self._gather_fold = redis.register_script(outbox_scripts.GATHER_FOLD)
+        self._owner = redis.register_script(outbox_scripts.OWNER)
+        self._move = redis.register_script(outbox_scripts.MOVE_IF_HELD)
+        self._done = redis.register_script(outbox_scripts.DONE)
+        self._failed = redis.register_script(outbox_scripts.FAILED)
 
     # --- queuing ---------------------------------------------------------------------------
 

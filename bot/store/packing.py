@@ -12,7 +12,7 @@ stay readable; a value without a prefix is plain JSON written before packing exi
 A hash whose values are all short (≤ 64 bytes, Redis's `hash-max-listpack-value`) is kept
 as one listpack, about half the memory of its hashtable form, so a packed record goes into
 a hash as `d0`, `d1`, ... chunks of CHUNK characters with their count in `dn`.
-scripts.PUT_DATA_FN does the same inside Lua.
+incident_scripts.PUT_DATA_FN does the same inside Lua.
 """
 
 from __future__ import annotations
