@@ -19,7 +19,6 @@ from bot.domain.calendar import HolidayCalendar
 from bot.domain.checklist import ChecklistNotFound
 from bot.domain.handover import (
     REMIND_AFTER,
-    HandoverConfirmations,
     HandoverDigest,
     HandoverError,
     boundary_at_or_before,
@@ -28,6 +27,7 @@ from bot.domain.handover import (
     previous_boundary,
     reminder_at,
 )
+from bot.domain.handover_confirm import HandoverConfirmations, reminder_text
 from bot.domain.notices import HandoverPost, MemberDM, Notice
 from bot.domain.rca import Rca
 from bot.domain.schedule import BeforeRotation
@@ -37,10 +37,6 @@ from bot.services.paging import PagingService
 from bot.services.rcas import RcaService
 from bot.services.suppressions import SuppressionService
 from bot.services.swaps import SwapService
-
-# The reminder's wording lives beside the digest's, which it points to; it is plain text
-# with {XX} member placeholders, as a MemberDM carries, so no Slack call is involved here.
-from bot.slack.blocks.handover import reminder_text
 from bot.store import keys
 from bot.store.handover import HandoverStore, epoch
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.domain.handover import Confirmation, HandoverConfirmations, HandoverDigest
+from bot.domain.handover import HandoverDigest
+from bot.domain.handover_confirm import Confirmation, HandoverConfirmations
 from bot.domain.incident import Incident
 from bot.store import keys, scripts
 from bot.store.incidents import incident_from

@@ -12,7 +12,6 @@ import pytest
 from bot.config import TeamConfig
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.handover import (
-    HandoverConfirmations,
     HandoverDigest,
     HandoverError,
     boundary_at_or_before,
@@ -23,6 +22,7 @@ from bot.domain.handover import (
     previous_boundary,
     reminder_at,
 )
+from bot.domain.handover_confirm import HandoverConfirmations
 from bot.domain.incident import Incident, Mode, Paged, Severity, Status
 from bot.domain.pto import Conflict
 from bot.domain.rca import ActionItem, Rca, RcaStatus

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import Block
 from bot.config import TeamConfig
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.handover import HandoverDigest, build_digest
+from bot.domain.handover_confirm import reminder_text
 from bot.domain.incident import Incident, Mode, Paged, Severity, Status
 from bot.domain.pto import Conflict
 from bot.domain.rca import ActionItem, Rca
@@ -20,7 +21,7 @@ from bot.domain.suppressions import Suppression
 from bot.domain.timefmt import stamp
 from bot.slack import ids
 from bot.slack.blocks.common import MAX_BLOCKS, SECTION_LIMIT, chunk_lines
-from bot.slack.blocks.handover import digest_reply, preview_reply, reminder_text
+from bot.slack.blocks.handover import digest_reply, preview_reply
 from tests.conftest import IST, ist
 
 BOUNDARY = ist("2025-10-20 09:00")  # Diwali: SK/PR hand over to AM/PR

@@ -348,15 +348,3 @@ def preview_reply(cfg: TeamConfig, digest: HandoverDigest) -> Reply:
     blocks = _body(cfg, digest, "Handover preview", [note, *_late_note(cfg, digest)])
     text = f"Preview (sent at {stamp(digest.boundary, zone)}). {_summary(cfg, digest)}"
     return Reply(text=text, blocks=blocks)
-
-
-def reminder_text(digest: HandoverDigest, missing: list[str]) -> str:
-    """The 09:30 reminder to whoever has not confirmed. Members are `{XX}` placeholders, as
-    in the domain's notices: delivery turns them into mentions (bot/slack/blocks/page.fill)."""
-    if not missing:
-        raise ValueError("everyone has confirmed: there is nobody to remind")
-    who = " and ".join(f"{{{m}}}" for m in missing)
-    return (
-        f":bell: The handover of {stamp(digest.boundary, digest.tz)} is not confirmed yet "
-        f"by {who}. Once you have handed over, press *Handover done* on the digest."
-    )

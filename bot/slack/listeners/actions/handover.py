@@ -11,7 +11,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.config.models import TeamConfig
 from bot.deps import Deps
-from bot.domain.handover import HandoverConfirmations, HandoverDigest, HandoverError
+from bot.domain.handover import HandoverDigest, HandoverError
+from bot.domain.handover_confirm import HandoverConfirmations
 from bot.domain.timefmt import stamp
 from bot.slack import ids
 from bot.slack.blocks.common import Reply, error_reply, section
