@@ -10,8 +10,9 @@ from redis.asyncio import Redis
 
 from bot.clock import Clock
 from bot.config import TeamConfig, load_config
+from bot.config.runbooks import load_runbooks
 from bot.domain.calendar import HolidayCalendar
-from bot.domain.runbook import Runbook, load_runbooks
+from bot.domain.runbook import Runbook
 from bot.mail import Mailer
 from bot.metrics import Metrics, PromMetrics
 from bot.services.checklists import ChecklistService

@@ -10,9 +10,10 @@ from typing import Any
 
 from bot.cli.common import BAD_TOKEN, _ask_slack, _client_settings, _config_dir, _fail
 from bot.config import ConfigError, TeamConfig, load_config
+from bot.config.runbooks import load_runbooks, validate_runbooks
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.durations import human_duration
-from bot.domain.runbook import Runbook, RunbookError, load_runbooks, validate_runbooks
+from bot.domain.runbook import Runbook, RunbookError
 from bot.domain.schedule import week_bounds, week_start, week_views
 from bot.domain.timefmt import plural
 from bot.settings import ENV, SettingsError

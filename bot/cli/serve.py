@@ -16,7 +16,8 @@ from bot.cli.check import check_warnings
 from bot.cli.common import BAD_TOKEN, _fail, log
 from bot.clock import SystemClock
 from bot.config import ConfigError, TeamConfig, load_config
-from bot.domain.runbook import Runbook, RunbookError, load_runbooks
+from bot.config.runbooks import load_runbooks
+from bot.domain.runbook import Runbook, RunbookError
 from bot.settings import Settings, SettingsError, settings_from_env
 
 if TYPE_CHECKING:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config.runbooks import load_runbooks
 from bot.domain.checklist import (
     Change,
     ChecklistRun,
@@ -16,7 +17,6 @@ from bot.domain.checklist import (
     chunk_steps,
     selection_change,
 )
-from bot.domain.runbook import load_runbooks
 from tests.synthetic import long_runbook
 
 IST = ZoneInfo("Asia/Kolkata")

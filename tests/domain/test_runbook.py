@@ -2,13 +2,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.runbooks import load_runbooks, validate_runbooks
 from bot.domain.runbook import (
     Runbook,
     RunbookError,
     Step,
-    load_runbooks,
     parse_runbook,
-    validate_runbooks,
 )
 
 RUNBOOK_DIR = Path(__file__).parents[2] / "runbooks"

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import TeamConfig
+from bot.config.runbooks import load_runbooks
 from bot.domain.checklist import Change, ChecklistRun, apply_change
-from bot.domain.runbook import Runbook, load_runbooks
+from bot.domain.runbook import Runbook
 from bot.slack.blocks.runbook import (
     Message,
     block_id,

@@ -14,8 +14,8 @@ import redis as sync_redis
 from fakeredis import FakeAsyncRedis, FakeRedis, FakeServer
 from redis.asyncio import Redis
 
+from bot.config.runbooks import load_runbooks
 from bot.domain.checklist import Change, ChecklistRun, Tick, apply_change
-from bot.domain.runbook import load_runbooks
 from bot.store import keys
 from bot.store.checklists import ChecklistStore
 from bot.store.outbox import Outbox
