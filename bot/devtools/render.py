@@ -44,6 +44,7 @@ _STRIKE = ("\x1b[9m", "\x1b[29m")
 _CODE = ("\x1b[36m", "\x1b[39m")
 
 _CODE_SPAN = re.compile(r"(```.*?```|`[^`\n]+`)", re.S)
+_HELD = re.compile("\x00(\\d+)\x00")
 _ENTITY = re.compile(r"<([^<>\n]+)>")
 _SHORTCODE = re.compile(r":([a-z0-9_+-]+):")
 
@@ -108,21 +109,25 @@ class Renderer:
 
     def mrkdwn(self, text: str) -> str:
         """Slack mrkdwn as a terminal shows it: styled on a TTY, the marks dropped otherwise."""
-        out: list[str] = []
-        for i, part in enumerate(_CODE_SPAN.split(text)):
-            if i % 2:
-                code = _unescape(part)
-                if self.color:
-                    code = self._style(_CODE, code.strip("`"))
-                out.append(code)
-                continue
-            part = emoji(_ENTITY.sub(self._entity, part))
-            for pattern, pair in _STYLES:
-                if pair is _STRIKE and not self.color:
-                    continue  # a struck-out word must not read as a live one
-                part = pattern.sub(self._styler(pair), part)
-            out.append(_unescape(part))
-        return "".join(out)
+        # Code spans are held out while the styles apply (nothing inside one is styled),
+        # then put back: splitting the text at them instead left the marks of a bold title
+        # holding a code span (`*Try `/oncall` now*`) in different pieces, shown raw.
+        codes: list[str] = []
+
+        def hold(m: re.Match[str]) -> str:
+            codes.append(m.group(0))
+            return f"\x00{len(codes) - 1}\x00"
+
+        held = emoji(_ENTITY.sub(self._entity, _CODE_SPAN.sub(hold, text)))
+        for pattern, pair in _STYLES:
+            if pair is _STRIKE and not self.color:
+                continue  # a struck-out word must not read as a live one
+            held = pattern.sub(self._styler(pair), held)
+        return _HELD.sub(lambda m: self._code(codes[int(m.group(1))]), _unescape(held))
+
+    def _code(self, span: str) -> str:
+        code = _unescape(span)
+        return self._style(_CODE, code.strip("`")) if self.color else code
 
     def _styler(self, pair: tuple[str, str]) -> Callable[[re.Match[str]], str]:
         return lambda m: self._style(pair, m.group(1))

@@ -37,6 +37,7 @@ from bot.domain.runs import (
     quality_breach,
     window_bounds,
 )
+from bot.domain.timefmt import plural
 
 MAX_HISTORY_DAYS = 90  # `/oncall runs <pipeline> <days>` must not ask for unbounded work
 
@@ -331,11 +332,12 @@ def _detail(d: _Day, state: WatchState, outcome: DayOutcome) -> str:
         shuts = window_bounds(d.day, d.deadline, d.zone)[1]
         longest = max((g.end or min(d.at, shuts)) - g.start for g in state.gaps)
         limit = human_duration(d.deadline.max_gap or timedelta(0))
-        return f"{len(state.gaps)} gap(s) beyond {limit}, longest {human_duration(longest)}"
+        gaps = plural(len(state.gaps), "gap")
+        return f"{gaps} beyond {limit}, longest {human_duration(longest)}"
     if outcome is DayOutcome.LATE and state.late_by is not None:
         return f"{got}, {human_duration(state.late_by)} late"
     if outcome is DayOutcome.MISSED:
-        return f"{len(d.runs)} run(s), nothing delivered{d.why()}"
+        return f"{plural(len(d.runs), 'run')}, nothing delivered{d.why()}"
     if got:
         return str(got)
     return f"due {d.hm(state.due)}{d.why()}" if state.due else "window not over"

@@ -408,7 +408,7 @@ def test_run_history_week(config: TeamConfig) -> None:
     assert [(str(d.day), d.outcome, d.detail) for d in history] == [
         ("2025-08-20", DayOutcome.MET, "delivered 06:20 (run r-06:00)"),
         ("2025-08-21", DayOutcome.LATE, "delivered 06:50 (run r-06:00), 20 min late"),
-        ("2025-08-22", DayOutcome.MISSED, "1 run(s), nothing delivered (run r-f failed at 06:12)"),
+        ("2025-08-22", DayOutcome.MISSED, "1 run, nothing delivered (run r-f failed at 06:12)"),
         ("2025-08-23", DayOutcome.NO_RUN, "no run reported"),
         (
             "2025-08-24",
@@ -433,7 +433,7 @@ def test_run_history_rolling_and_bounds() -> None:
         runs, 2, pipeline="profit-unit", deadline=UNIT, now=ist(f"{DAY} 20:00"), zone=IST
     )
     assert [(d.outcome, d.detail) for d in history] == [
-        (DayOutcome.MISSED, "1 gap(s) beyond 15 min, longest 1 h 12 min"),
+        (DayOutcome.MISSED, "1 gap beyond 15 min, longest 1 h 12 min"),
         (DayOutcome.MET, "delivered 18:53 (run r-18:51)"),
     ]
     assert (

@@ -33,6 +33,17 @@ def test_mrkdwn_on_a_terminal_is_styled(config: TeamConfig) -> None:
     )
 
 
+def test_a_bold_title_holding_a_code_span_is_bold_around_it(config: TeamConfig) -> None:
+    """A code span inside bold text (a help title naming a command) keeps the bold whole,
+    and nothing inside the span is styled."""
+    assert Renderer(config).mrkdwn("*Try `/oncall now` here* `*x*`") == (
+        "Try `/oncall now` here `*x*`"
+    )
+    assert Renderer(config, color=True).mrkdwn("*Try `/oncall` now*") == (
+        "\x1b[1mTry \x1b[36m/oncall\x1b[39m now\x1b[22m"
+    )
+
+
 async def test_a_redraw_prints_only_what_changed_and_numbers_stay(harness: Harness) -> None:
     text = await _run(
         harness,
