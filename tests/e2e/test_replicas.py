@@ -291,6 +291,12 @@ async def test_sigkill_mid_checklist_post_the_next_process_completes_it_once(
             ) as resp:
                 assert resp.status == 200
             await _until(lambda: len(slack.of("chat.postMessage")) >= 2, 20)
+            # The fake Slack records a call as it answers it; the third is sent as soon as the
+            # second's answer is stored, and answered 0.7 s later. Killing at once could land
+            # between the two (then nothing is in flight and nothing needs looking for); 0.3 s
+            # on, the third call is in flight.
+            await asyncio.sleep(0.3)
+            assert len(slack.of("chat.postMessage")) == 2
             first.proc.send_signal(signal.SIGKILL)  # mid-post: the third call is in flight
             first.proc.wait(5)
             second = Bot(slack, config_dir, runbooks)
