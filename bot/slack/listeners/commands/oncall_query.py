@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +30,37 @@ USAGE = {
     "next": "`/oncall next [@member]`, e.g. `/oncall next @CW`",
     "member": "`/oncall @member`, e.g. `/oncall @PR`",
 }
+
+T = TypeVar("T")
+
+
+def longest_lead(
+    words: list[str],
+    most: int,
+    parse: Callable[[str], T],
+    error: type[Exception],
+    skip: Callable[[str, str], bool] = lambda head, after: False,
+) -> tuple[T, int] | None:
+    """What the longest run of leading words parses as (at most `most` words, and at least
+    one left after it), with how many words that took; None when no run parses. `parse`
+    raises `error` for a run it cannot read; `skip(run, next word)` passes a cut over
+    untried. How every command tells a date or window followed by more words from a bad
+    date: the words after it are then a pipeline, or extra."""
+    for cut in range(min(len(words) - 1, most), 0, -1):
+        head = " ".join(words[:cut])
+        if skip(head, words[cut]):
+            continue
+        try:
+            return parse(head), cut
+        except error:
+            continue
+    return None
+
+
+def has_digit(word: str) -> bool:
+    """A word with a digit after a date or window is a mistyped part of it (`2025-10-20
+    1000`), not an extra word, so the date's own error stands."""
+    return any(c.isdigit() for c in word)
 
 
 class OncallQuery(BaseModel):
@@ -93,15 +125,15 @@ def _instant_and_pipeline(
         # The instant is the longest run of leading words that reads as one; what follows
         # is the pipeline, so a typo there (`/oncall at 2025-10-20 10:00 grwth`) blames the
         # pipeline, not the date, and words after the pipeline are refused as extra.
-        for cut in range(min(len(words) - 1, INSTANT_WORDS), 0, -1):
-            head = " ".join(words[:cut])
-            try:
-                at, _ = parse_instant(head, now, cfg.zone)
-            except TimeParseError:
-                continue
-            pipeline = _only_pipeline(cfg, f"{command} {head}".strip(), words[cut:], USAGE["at"])
-            return at, resolved(cfg, at, head), pipeline
-        raise QueryError(str(first_error)) from None
+        found = longest_lead(
+            words, INSTANT_WORDS, lambda head: parse_instant(head, now, cfg.zone)[0], TimeParseError
+        )
+        if found is None:
+            raise QueryError(str(first_error)) from None
+        at, cut = found
+        head = " ".join(words[:cut])
+        pipeline = _only_pipeline(cfg, f"{command} {head}".strip(), words[cut:], USAGE["at"])
+        return at, resolved(cfg, at, head), pipeline
 
 
 def _instant(cfg: TeamConfig, command: str, words: list[str], now: datetime) -> datetime:
@@ -110,17 +142,19 @@ def _instant(cfg: TeamConfig, command: str, words: list[str], now: datetime) -> 
     try:
         return parse_instant(" ".join(words), now, cfg.zone)[0]
     except TimeParseError:
-        for cut in range(min(len(words) - 1, INSTANT_WORDS), 0, -1):
-            head = " ".join(words[:cut])
-            # Words with a digit are a mistyped part of the date (`2025-10-20 1000`).
-            if any(c.isdigit() for c in words[cut]):
-                continue
-            try:
-                parse_instant(head, now, cfg.zone)
-            except TimeParseError:
-                continue
-            raise QueryError(extra_words(f"{command} {head}", words[cut:], USAGE["week"])) from None
-        raise
+        found = longest_lead(
+            words,
+            INSTANT_WORDS,
+            lambda head: parse_instant(head, now, cfg.zone),
+            TimeParseError,
+            skip=lambda _, after: has_digit(after),
+        )
+        if found is None:
+            raise
+        head = " ".join(words[: found[1]])
+        raise QueryError(
+            extra_words(f"{command} {head}", words[found[1] :], USAGE["week"])
+        ) from None
 
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.config.models import TeamConfig
 from bot.domain.swaps import SwapError, Window, parse_swap_window
 from bot.slack.blocks.common import extra_words
-from bot.slack.listeners.commands.oncall_query import INSTANT_WORDS
+from bot.slack.listeners.commands.oncall_query import INSTANT_WORDS, has_digit, longest_lead
 
 # Slack sends `<@U123|name>` or `<@U123>`; the console and people type `@CW` or `CW`.
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -107,15 +107,15 @@ def whole_window(cfg: TeamConfig, text: str, now: datetime, before: str, usage: 
         return parse_swap_window(cfg, text, now)
     except SwapError:
         words = text.split()
-        # A window is at most a few words more than an instant (`week …`, `… .. …`).
-        for cut in range(min(len(words) - 1, INSTANT_WORDS + 2), 0, -1):
-            head = " ".join(words[:cut])
-            if head.casefold() == "week" or any(c.isdigit() for c in words[cut]):
-                continue
-            try:
-                parse_swap_window(cfg, head, now)
-            except SwapError:
-                continue
-            message = extra_words(f"{before} {head}", words[cut:], usage)
-            raise ExtraWords(message) from None
-        raise
+        found = longest_lead(
+            words,
+            # A window is at most a few words more than an instant (`week …`, `… .. …`).
+            INSTANT_WORDS + 2,
+            lambda head: parse_swap_window(cfg, head, now),
+            SwapError,
+            skip=lambda head, after: head.casefold() == "week" or has_digit(after),
+        )
+        if found is None:
+            raise
+        head = " ".join(words[: found[1]])
+        raise ExtraWords(extra_words(f"{before} {head}", words[found[1] :], usage)) from None
