@@ -35,8 +35,8 @@ from bot.domain.pto import Conflict, conflict_note
 from bot.domain.rca import Rca, RcaStatus, overdue_actions
 from bot.domain.schedule import (
     Override,
-    apply_swaps,
     segments,
+    swap_changes,
     week_bounds,
     week_start,
 )
@@ -103,7 +103,7 @@ def week_holders(
     week, _ = week_start(cfg, at)
     row = cfg.rotation.weeks[week % len(cfg.rotation.weeks)]
     ordered = sorted(overrides, key=lambda o: o.id)
-    primary, backup, _, _ = apply_swaps(row.primary, row.backup, at, ordered)
+    primary, backup, _ = swap_changes(row.primary, row.backup, at, ordered)
     return primary, backup
 
 

@@ -203,14 +203,6 @@ def swap_changes(
     return primary, backup, tuple(changes)
 
 
-def apply_swaps(
-    primary: str, backup: str, at: datetime, overrides: list[Override]
-) -> tuple[str, str, tuple[int, ...], list[str]]:
-    """swap_changes as ids and reasons, for callers that need only those."""
-    primary, backup, changes = swap_changes(primary, backup, at, overrides)
-    return primary, backup, tuple(c.id for c in changes), [_swap_reason(c) for c in changes]
-
-
 def resolve(
     cfg: TeamConfig,
     calendar: HolidayCalendar,
