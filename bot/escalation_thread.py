@@ -55,10 +55,11 @@ class EscalationThread:
         self._thread = threading.Thread(target=self._main, name="escalation", daemon=True)
         self._switch = sys.getswitchinterval()
 
-    def start(self) -> None:
-        """Start the thread; RuntimeError when it could not set itself up."""
+    async def start(self) -> None:
+        """Start the thread; RuntimeError when it could not set itself up. Its set-up (Deps,
+        a Redis pool) is waited for off the app's loop, which keeps answering meanwhile."""
         self._thread.start()
-        self._ready.wait()
+        await asyncio.to_thread(self._ready.wait)
         if self._task is None:
             raise RuntimeError("the escalation thread did not start (see the log)")
         sys.setswitchinterval(SWITCH_INTERVAL)

@@ -200,7 +200,8 @@ async def _run_delivery(pool: DeliveryPool) -> None:
 
 
 async def run_forever(deps: Deps, jobs: list[Job], pool: DeliveryPool) -> None:
-    thread = _escalation_thread(deps) if any(j.name == "escalation" for j in jobs) else None
+    wanted = any(j.name == "escalation" for j in jobs)
+    thread = await _escalation_thread(deps) if wanted else None
     if thread is not None:
         jobs = [j for j in jobs if j.name != "escalation"]
     tasks = [asyncio.create_task(_run_job(deps, job), name=job.name) for job in jobs]
@@ -224,7 +225,7 @@ def _waking(job: Job, wake: Callable[[], None]) -> Job:
     return Job(job.name, run, job.every, job.wake_on_work)
 
 
-def _escalation_thread(deps: Deps) -> EscalationThread | None:
+async def _escalation_thread(deps: Deps) -> EscalationThread | None:
     """The escalation job started on its own thread, or None to run it in this loop: when
     settings.escalation_thread is off, without REDIS_URL, or when the thread fails to start
     (then the timers still run, here, and the log says why)."""
@@ -234,7 +235,7 @@ def _escalation_thread(deps: Deps) -> EscalationThread | None:
         deps, lambda own, wake_app: _run_job(own, _waking(escalation_job(own), wake_app))
     )
     try:
-        thread.start()
+        await thread.start()
     except RuntimeError as exc:
         log.warning("%s; escalation runs in the main loop", exc)
         return None

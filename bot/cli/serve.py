@@ -146,8 +146,8 @@ async def _serve(
 
 async def _background(deps: Deps, jobs: Coroutine[Any, Any, None]) -> None:
     """The background jobs and after_start, BACKGROUND_AFTER seconds after the port opened.
-    Their first run (the timer thread's set-up, a sweep of every housekeeping job, the
-    holiday tables) holds the loop ~150 ms; the requests that arrive as the port opens,
+    Their first run (a sweep of every housekeeping job, the holiday tables) holds the loop
+    for tens of milliseconds; the requests that arrive as the port opens,
     the health check among them, go first. A quarter second is nothing to a reminder,
     and an overdue rung after a restart was already late by the restart."""
     try:
