@@ -33,6 +33,7 @@ from bot.slack.blocks.common import (
     section,
 )
 from bot.slack.blocks.page import status_line
+from bot.slack.blocks.swaps import IF_YOU_HOLD_THE_OTHER
 
 MAX_BLOCKS = 100
 SECTION_CHARS = 3000
@@ -174,10 +175,7 @@ def _ask(swap: Swap, cfg: TeamConfig, now: datetime) -> str:
     )
     if swap.back is not None:
         text += f", and to give them yours for {_window(swap.back, cfg)}"
-    text += (
-        ". If you hold the other role then, the two of you exchange roles; "
-        "otherwise you take theirs."
-    )
+    text += f". {IF_YOU_HOLD_THE_OTHER}"
     if swap.note:
         text += f"\n_Note:_ {swap.note}"
     expires = swap.first_start

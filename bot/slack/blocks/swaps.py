@@ -25,6 +25,11 @@ from bot.slack.blocks.common import (
     sections,
 )
 
+# How a request reads to the person asked, in its DM and on their Home tab alike.
+IF_YOU_HOLD_THE_OTHER = (
+    "If you hold the other role then, the two of you exchange roles; otherwise you take theirs."
+)
+
 _HELP = (
     "*`/swap`* — hand your on-call shift to someone, with their approval",
     "• `/swap @member <window>` — ask @member to take your role (Primary or Backup) for "
@@ -104,10 +109,7 @@ def request_dm(
     )
     if swap.back is not None:
         ask += f", and to give them yours: *{_role_window(cfg, back_roles, swap.back)}*"
-    text = (
-        f"Swap #{swap.id}: {ask}. If you hold the other role then, the two of you exchange "
-        "roles; otherwise you take theirs."
-    )
+    text = f"Swap #{swap.id}: {ask}. {IF_YOU_HOLD_THE_OTHER}"
     warning = pto_warning(cfg, ptos)
     if warning:
         text += f"\n{warning}"
