@@ -25,6 +25,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.slack.blocks.common import placeholders
+
 SECTION_LIMIT = 3000  # characters in a section's text (Slack rejects more)
 
 # Where `IST` may be written: the function that names the zone, and the parser's table of
@@ -43,10 +45,6 @@ _PLACEHOLDERS = (
     re.compile(r"%(?:\(\w+\))?[sdifr]\b"),
     re.compile(r"\b(?:TODO|FIXME|XXX)\b"),
 )
-# In mrkdwn `<…>` is markup: a mention, a channel, a special (`<!here>`) or a link. Anything
-# else between angle brackets is text that should have been escaped, or a placeholder.
-_ANGLE = re.compile(r"<([^<>\n]*)>")
-_ENTITY = re.compile(r"(?:[@#!]|https?://|mailto:|tel:)\S")
 _IST = re.compile(r"\bIST\b")
 
 
@@ -84,9 +82,10 @@ def lint_text(text: str, where: str = "", mrkdwn: bool = True) -> list[Finding]:
         for m in pattern.finditer(text):
             found.append(_found(where, "placeholder", text, m))
     if mrkdwn:
-        for m in _ANGLE.finditer(text):
-            if not _ENTITY.match(m.group(1)):
-                found.append(_found(where, "placeholder", text, m))
+        # In mrkdwn `<…>` is markup (a mention, a channel, `<!here>`, a link); anything else
+        # between angle brackets should have been escaped: the escaper's own test.
+        for m in placeholders(text):
+            found.append(_found(where, "placeholder", text, m))
     return found
 
 

@@ -21,6 +21,14 @@ _ANGLE = re.compile(r"<([^<>\n]*)>")
 _ENTITY = re.compile(r"(?:[@#!]|https?://|mailto:|tel:)\S")
 
 
+def placeholders(text: str) -> list[re.Match[str]]:
+    """Every `<…>` in `text` that is no Slack entity: text Slack would swallow as a link
+    unless escaped (bot/devtools/readlint.py reports any that reach Slack)."""
+    if "<" not in text:
+        return []
+    return [m for m in _ANGLE.finditer(text) if not _ENTITY.match(m.group(1))]
+
+
 def escape_placeholders(text: str) -> str:
     """`text` with every `<…>` that is no Slack entity escaped, so it shows as typed."""
     if "<" not in text:
