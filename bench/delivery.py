@@ -59,6 +59,7 @@ from bot.runtime import run_forever
 from bot.services.paging import PagingService
 from bot.slack.delivery import DeliveryPool
 from bot.store.connection import connect
+from bot.store.incidents import IncidentStore
 from bot.store.outbox import LANES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,23 +214,19 @@ def report_stats(apps: Apps) -> str:
 
 @contextlib.contextmanager
 def observe(fired: list[tuple[str, float, float]]) -> Iterator[None]:
-    """Record (incident, due, committed at) for every rung any escalation fires. On the class,
-    not an instance: with REDIS_URL each replica's timers run on a thread with Deps of their
+    """Record (incident, due, committed at) for every rung any escalation fires. On the classes,
+    not instances: with REDIS_URL each replica's timers run on a thread with Deps of their
     own (bot/escalation_thread.py). The list and dict are only appended to and popped from,
     which the interpreter lock keeps whole across threads."""
-    tick, apply = PagingService.tick, PagingService.apply
+    tick, commit_many = PagingService.tick, IncidentStore.commit_many
     committed: dict[str, float] = {}
 
-    async def apply_(
-        self: PagingService,
-        incident_id: str,
-        transition: Any,
-        now: datetime,
-        *rest: Any,
-        **named: Any,
-    ) -> Any:
-        out = await apply(self, incident_id, transition, now, *rest, **named)
-        committed[incident_id] = time.time()
+    async def commit_many_(self: IncidentStore, commits: Any, now: datetime) -> list[bool]:
+        out = await commit_many(self, commits, now)
+        at = time.time()
+        for c, ok in zip(commits, out, strict=True):
+            if ok:
+                committed[c.after.id] = at
         return out
 
     async def tick_(self: PagingService, now: datetime) -> list[tuple[str, datetime]]:
@@ -238,12 +235,12 @@ def observe(fired: list[tuple[str, float, float]]) -> Iterator[None]:
             fired.append((inc, due.timestamp(), committed.pop(inc, time.time())))
         return out
 
-    PagingService.apply = apply_  # type: ignore[method-assign]
+    IncidentStore.commit_many = commit_many_  # type: ignore[method-assign]
     PagingService.tick = tick_  # type: ignore[method-assign]
     try:
         yield
     finally:
-        PagingService.apply = apply  # type: ignore[method-assign]
+        IncidentStore.commit_many = commit_many  # type: ignore[method-assign]
         PagingService.tick = tick  # type: ignore[method-assign]
 
 

@@ -81,7 +81,9 @@ async def _loop(service: PagingService, stop: float, late: list[float]) -> None:
     while time.time() < stop:
         for _, due in await service.tick(clock.now()):
             late.append(time.time() - due.timestamp())
-        nxt = await service.store.next_due()
+        known, nxt = service.take_next_due()
+        if not known:
+            nxt = await service.store.next_due()
         await waker.wait(min(0.05, max(0.0, (nxt or time.time() + 1) - time.time())))
 
 

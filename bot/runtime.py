@@ -141,7 +141,10 @@ async def run_jobs_once(jobs: list[Job], pool: DeliveryPool | None = None) -> No
 
 
 async def _next_rung_in(deps: Deps, cap: float) -> float:
-    due = await deps.incidents.next_due()
+    # The tick's own claim saw the due index: asking Redis again was a round trip a tick.
+    known, due = deps.paging.take_next_due()
+    if not known:
+        due = await deps.incidents.next_due()
     if due is None:
         return cap
     # Due times are on the deps' clock (a FakeClock in tests and the console).
@@ -215,14 +218,13 @@ async def run_forever(deps: Deps, jobs: list[Job], pool: DeliveryPool) -> None:
             await thread.stop()
 
 
-def _waking(job: Job, wake: Callable[[], None]) -> Job:
-    """`job`, calling `wake` after each run: one wake-up of delivery per tick."""
-
-    async def run() -> None:
-        await job.run()
-        wake()
-
-    return Job(job.name, run, job.every, job.wake_on_work)
+def _thread_job(own: Deps, wake_app: Callable[[], None]) -> Awaitable[None]:
+    """The escalation job as the thread runs it. Its transitions wake the app's loop (its
+    delivery), once a tick when something fired, and not the thread's own waiter: a tick
+    that woke itself ran again at once for nothing, and waking the app after every tick,
+    fired or not, cost the app's loop a pass each time (issue #14)."""
+    own.paging.wake = wake_app
+    return _run_job(own, escalation_job(own))
 
 
 async def _escalation_thread(deps: Deps) -> EscalationThread | None:
@@ -231,9 +233,7 @@ async def _escalation_thread(deps: Deps) -> EscalationThread | None:
     (then the timers still run, here, and the log says why)."""
     if not (deps.settings.escalation_thread and deps.settings.redis_url):
         return None
-    thread = EscalationThread(
-        deps, lambda own, wake_app: _run_job(own, _waking(escalation_job(own), wake_app))
-    )
+    thread = EscalationThread(deps, _thread_job)
     try:
         await thread.start()
     except RuntimeError as exc:

@@ -204,7 +204,7 @@ def advance(
             ThreadReply(incident=inc.id, text=f"Closed automatically after {waited}."),
             *[n for n in notices if isinstance(n, PageUpdate)],
         ]
-    new = inc.model_copy(deep=True)
+    new = inc.editable()
     unreachable = unreachable or {}
     notices = _follow(new, inc, ladder, now, change, unreachable)
     new.check_at = boundary
