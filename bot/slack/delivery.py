@@ -31,6 +31,7 @@ from bot.services.notice_tasks import NoticeTasks
 from bot.services.paging import PagingService
 from bot.services.presence import PresenceService
 from bot.services.swaps import SwapService
+from bot.slack.dm_turns import DmTurns
 from bot.slack.not_ready import NotReady
 from bot.slack.presence import PresenceSender
 from bot.slack.senders import Senders, posts_for
@@ -111,6 +112,10 @@ class DeliveryPool:
         # One person's page DMs go out one batch at a time, oldest first, so a newer page
         # never takes the pace token from an older one and pages due together fold.
         self._dm_locks: dict[str, asyncio.Lock] = {}
+        # Page DMs waiting for the pace of their person's DM channel, by turn.
+        rate = pacing.post_rate
+        every = timedelta(seconds=1 / rate) if rate > 0 else timedelta(0)
+        self._dm_turns = DmTurns(every, FOLD_LIMIT)
         # Fold groups this replica owns (see Outbox.claim), with how many batches use each.
         self._owned: dict[str, int] = {}
         self.sent = 0
@@ -258,6 +263,14 @@ class DeliveryPool:
     ) -> None:
         """Send a person's page DMs, with any others of theirs due within FOLD_HORIZON."""
         async with lock:
+            ids, now = [c.id for c in group], self.clock.now()
+            if not self._dm_turns.due(notice.member, ids, now):
+                at = self._dm_turns.place(notice.member, ids, now)
+                if at is not None:
+                    # Their DM channel waits for the pace: they go at a turn already known,
+                    # without asking the pace again (bot/slack/dm_turns.py).
+                    await self._later(group, at)
+                    return
             folded = [c.notice for c in group[1:] if isinstance(c.notice, PageDM)]
             if len(group) < FOLD_LIMIT:
                 peers = await self.outbox.claim_fold(
@@ -295,7 +308,14 @@ class DeliveryPool:
             if head.notice is not None and isinstance(head.notice, PageDM):
                 # Pages for this person waiting in the queue (claimed by nobody, or by
                 # another replica later) go at the same moment, to be folded into one DM.
-                await self.outbox.gather_fold(f"dm:{head.notice.member}", at)
+                # They are spread over the pace's turns, a DM's worth to each, and this
+                # replica places the person's next batches after them (bot/slack/dm_turns.py).
+                member = head.notice.member
+                room = max(0, FOLD_LIMIT - len(group))
+                gathered = await self.outbox.gather_fold(
+                    f"dm:{member}", at, self._dm_turns.every, FOLD_LIMIT, room
+                )
+                self._dm_turns.paced(member, at, [c.id for c in group], gathered)
             return
         except NotReady:
             await self._later(group, now + NOT_READY_DELAY)
@@ -328,6 +348,9 @@ class DeliveryPool:
 
     async def _done(self, group: list[Claimed]) -> None:
         now = self.clock.now()
+        for c in group:
+            if isinstance(c.notice, PageDM):
+                self._dm_turns.sent(c.notice.member, [c.id])
         async with self._leases:
             for c in group:
                 if not await self.outbox.done(self.held.pop(c.id, c), now):

@@ -155,13 +155,23 @@ class Outbox:
         )
         return [self._claimed(int(Lane.PAGE), str(r[0]), str(r[1]), "", until) for r in rows]
 
-    async def gather_fold(self, group: str, at: datetime) -> int:
-        """Move every queued notice of the group due before `at` to `at` (see GATHER_FOLD).
-        Only unclaimed ones move: a claimed notice's score is its lease's end, later."""
+    async def gather_fold(
+        self,
+        group: str,
+        at: datetime,
+        every: timedelta = timedelta(seconds=1),
+        per: int = 20,
+        first: int | None = None,
+    ) -> list[str]:
+        """Move the group's queued notices due before `at` to the pace's turns: the oldest
+        `first` (default `per`) to `at`, the next `per` to `at + every`, and so on (see
+        GATHER_FOLD); returns the ids moved, oldest first. Only unclaimed ones move: a
+        claimed notice's score is its lease's end, later."""
         moved = await self._gather_fold(
-            keys=[keys.outbox_fold(group), keys.outbox_queue(Lane.PAGE)], args=[_s(at)]
+            keys=[keys.outbox_fold(group), keys.outbox_queue(Lane.PAGE)],
+            args=[_s(at), repr(every.total_seconds()), per, per if first is None else first],
         )
-        return int(moved)
+        return [str(i) for i in moved]
 
     @staticmethod
     def _claimed(lane: int, nid: str, raw: str, gen: str, until: datetime) -> Claimed:

@@ -147,19 +147,33 @@ end
 return out
 """
 
-# A person's page DMs must wait for the pace: move every one of them queued and due before
-# ARGV[1] to ARGV[1], so that whichever replica claims them then sends them as one DM.
-# KEYS: fold set, page lane queue. ARGV: the time they may go
+# A person's page DMs must wait for the pace: move those queued and due before ARGV[1] to
+# the pace's turns, oldest first: ARGV[4] to ARGV[1], then ARGV[3] (one DM's worth) to each
+# turn after it, one every ARGV[2] seconds, so that whichever replica claims a turn's share
+# sends it as one DM. Moving them all to the first turn made every later turn claim the
+# whole backlog again and put back all but one DM's worth: quadratic in a storm (issue #14).
+# KEYS: fold set, page lane queue. ARGV: the time the first may go, seconds between turns,
+# notices per turn, notices in the first turn (the caller's own DM takes room in it).
+# Returns the ids moved, oldest first (bot/slack/dm_turns.py places them the same way).
 GATHER_FOLD = """
-local n = 0
+local at, step, per = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local first = tonumber(ARGV[4])
+local due = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local score = redis.call('ZSCORE', KEYS[2], id)
-  if score and tonumber(score) < tonumber(ARGV[1]) then
-    redis.call('ZADD', KEYS[2], ARGV[1], id)
-    n = n + 1
+  if score and tonumber(score) < at then
+    table.insert(due, {tonumber(score), id})
   end
 end
-return n
+table.sort(due, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
+local moved = {}
+for i, row in ipairs(due) do
+  local turn = at
+  if i > first then turn = at + (math.floor((i - first - 1) / per) + 1) * step end
+  redis.call('ZADD', KEYS[2], string.format('%.6f', turn), row[2])
+  moved[i] = row[2]
+end
+return moved
 """
 
 # Move claimed notices to a new score if each is still ours (its score is the lease we were
