@@ -207,8 +207,10 @@ class SlackMethods:
             view = args.get("view") or {}
             return {"ok": True, "view": {**view, "id": "V0VIEW"}}
         if method == "chat.getPermalink":
+            # Slack's form: the ts without its dot.
+            ts = str(args.get("message_ts", "")).replace(".", "")
             return {
                 "ok": True,
-                "permalink": f"https://oncall.slack.example/archives/{args.get('channel')}/p{args.get('message_ts')}",
+                "permalink": f"https://oncall.slack.example/archives/{args.get('channel')}/p{ts}",
             }
         return {"ok": True}

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config.models import TeamConfig
@@ -66,6 +65,7 @@ from bot.slack.blocks.swaps import (
 from bot.slack.checklist_senders import ChecklistSending
 from bot.slack.home_sender import publish_home
 from bot.slack.not_ready import NotReady
+from bot.slack.permalinks import Permalinks
 from bot.slack.presence import PresenceSender
 from bot.slack.slackout import SlackOut
 from bot.store.handover import read_digest
@@ -107,8 +107,6 @@ PAGE_LINK_WAIT = timedelta(seconds=15)
 # with it for seconds; and a storm's DMs, folded, link to whichever pages are posted.
 PAGE_POST_POLL = 0.05
 PAGE_POST_POLLS = 8
-# Page permalinks kept in memory: a page's DMs at each rung link to the same message.
-PERMALINKS_KEPT = 1000
 
 
 @dataclass
@@ -124,7 +122,7 @@ class Senders(ChecklistSending):
     presence: PresenceSender | None = None
     # Draws App Home tabs (HomeRefresh); None in a bot without.
     home: HomeService | None = None
-    _permalinks: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
+    _links: Permalinks | None = field(default=None, init=False, repr=False)
 
     async def send(self, notice: Notice, folded: list[PageDM]) -> None:
         now = self.out.now()
@@ -274,8 +272,9 @@ class Senders(ChecklistSending):
         """One DM for every page of this person that is due: each incident with its ACK."""
         member = self.config.member(notices[0].member)
         live = []
-        for n in notices:
-            stored = await self.paging.stored(n.incident)
+        # Read in one round trip: a DM folds up to 20 pages.
+        reads = await self.paging.stored_many([n.incident for n in notices])
+        for n, stored in zip(notices, reads, strict=True):
             # Queued before an ACK or resolve: the first ACK stops every page.
             if stored is not None and stored.incident.status is Status.TRIGGERED:
                 live.append((n, stored))
@@ -328,24 +327,9 @@ class Senders(ChecklistSending):
         (the DM then names the channel only: a page never waits on its link)."""
         if not (stored.msg_channel and stored.msg_ts):
             return None
-        where = (stored.msg_channel, stored.msg_ts)
-        link = self._permalinks.get(where)
-        if link is not None:
-            return link
-        try:
-            resp = await self.out.client.chat_getPermalink(
-                channel=stored.msg_channel, message_ts=stored.msg_ts
-            )
-        except (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("no permalink for %s's page: %r", stored.incident.id, exc)
-            return None
-        got = resp.get("permalink")
-        if not isinstance(got, str) or not got:
-            return None
-        if len(self._permalinks) >= PERMALINKS_KEPT:
-            self._permalinks.pop(next(iter(self._permalinks)))
-        self._permalinks[where] = got
-        return got
+        if self._links is None:
+            self._links = Permalinks(self.out.client)
+        return await self._links.get(stored.msg_channel, stored.msg_ts)
 
     # --- swaps ------------------------------------------------------------------------------
 

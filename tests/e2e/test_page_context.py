@@ -50,7 +50,7 @@ async def test_the_page_dm_links_to_the_page_message(harness: Harness) -> None:
     await harness.run_jobs()
     [post] = page_posts(harness)
     channel, ts = await _where(harness, "INC-1")
-    link = f"https://oncall.slack.example/archives/{channel}/p{ts}"
+    link = f"https://oncall.slack.example/archives/{channel}/p{ts.replace('.', '')}"
     [(who, text)] = dms(harness)
     assert who == "PR"
     assert f"See <{link}|the page in #investor-kpis>." in text
@@ -82,7 +82,10 @@ async def test_a_folded_dm_links_each_posted_page(harness: Harness) -> None:
     assert who == "CW" and "You are paged for 2 incidents" in text
     for incident in ("INC-1", "INC-2"):
         channel, ts = await _where(harness, incident)
-        assert f"<https://oncall.slack.example/archives/{channel}/p{ts}|the page>" in text
+        link = f"https://oncall.slack.example/archives/{channel}/p{ts.replace('.', '')}"
+        assert f"<{link}|the page>" in text
+    # The first answer showed the workspace URL: the other links were built, not asked for.
+    assert len(harness.slack.of("chat.getPermalink")) == 1
 
 
 # --- b) joining alerts are told in the thread -------------------------------------------------
