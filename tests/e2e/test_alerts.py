@@ -422,7 +422,7 @@ async def test_notifications_close_by_themselves_and_free_their_dedupe_key(
     await harness.run_jobs()
     again = await harness.alert(_alert("profit-unit", "completeness", 91))
     assert again.json["accepted"][0]["created"] is False  # joins while open
-    await advance(harness, 12 * 60)
+    await advance(harness, 12 * 60, step=5)
     # The joining alert's summary and value are told in the thread (issue #12 item 7).
     assert thread(harness) == [
         "Another alert joined: 'completeness bad' (value 91)",
