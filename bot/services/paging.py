@@ -22,7 +22,8 @@ from bot.domain.notices import IncidentChecklist, IncidentMail
 from bot.domain.schedule import Rung
 from bot.services.schedule import ScheduleService
 from bot.services.transitions import Transitions
-from bot.store.incidents import JOIN_COUNT, IncidentStore, JoinReply, Stored
+from bot.store.incident_records import Stored
+from bot.store.incidents import JOIN_COUNT, IncidentStore, JoinReply
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,8 @@ from bot.domain.rca import needs_rca
 from bot.domain.schedule import BeforeRotation, Rung, Segment
 from bot.metrics import Metrics
 from bot.services.schedule import ScheduleService
-from bot.store.incidents import Commit, IncidentStore, Stored
+from bot.store.incident_records import Commit, Stored
+from bot.store.incidents import IncidentStore
 
 CAS_ATTEMPTS = 8
 # Each round claims up to this many due steps; the rest wait for the next round.

@@ -18,7 +18,7 @@ from bot.slack.blocks.common import error_reply
 from bot.slack.blocks.runbook import parent_message, thread_messages
 from bot.slack.not_ready import NotReady
 from bot.slack.slackout import SlackOut
-from bot.store.incidents import Stored
+from bot.store.incident_records import Stored
 
 log = logging.getLogger(__name__)
 

@@ -69,7 +69,7 @@ from bot.slack.permalinks import Permalinks
 from bot.slack.presence import PresenceSender
 from bot.slack.slackout import SlackOut
 from bot.store.handover import read_digest
-from bot.store.incidents import Stored
+from bot.store.incident_records import Stored
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from bot.domain.handover import HandoverDigest
 from bot.domain.handover_confirm import Confirmation, HandoverConfirmations
 from bot.domain.incident import Incident
 from bot.store import keys, scripts
-from bot.store.incidents import incident_from
+from bot.store.incident_records import incident_from
 from bot.store.outbox import Outbox
 
 # Incidents are read this many at a time, newest first, in one pipelined round trip each.

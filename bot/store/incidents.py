@@ -3,7 +3,8 @@
 Every write that changes an incident also schedules its timer and queues its notices in the
 same Lua script, so a crash between "state changed" and "someone must be told" is
 impossible, and a version check makes each transition happen exactly once however many
-bot processes race for it.
+bot processes race for it. The records themselves (packed incidents, log entries, what a
+read returns) are bot/store/incident_records.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ from bot.domain.incident import Incident
 from bot.domain.notices import Notice, PageUpdate, ThreadReply, dump, with_id
 from bot.domain.rca import IncidentEvent
 from bot.store import incident_scripts, keys, packing
+from bot.store.incident_records import (
+    Commit,
+    Stored,
+    event_record,
+    incident_from,
+    incident_record,
+    log_record,
+    stored_from,
+)
 from bot.store.outbox import Outbox
 
 PLACEHOLDER = "@@INCIDENT@@"
@@ -59,73 +69,8 @@ class JoinReply:
         )
 
 
-def event_record(event: IncidentEvent) -> str:
-    """One entry of an incident's log as stored."""
-    return packing.pack(event.model_dump_json(exclude_defaults=True))
-
-
-def _log(events: Sequence[IncidentEvent]) -> str:
-    return json.dumps([event_record(e) for e in events])
-
-
-def incident_record(inc: Incident) -> str:
-    """An incident as stored: packed, without what can be derived (its id is its key's,
-    the defaults come back on reading)."""
-    return packing.pack(inc.model_dump_json(exclude={"id"}, exclude_defaults=True))
-
-
-def incident_from(incident_id: str, fields: dict[str, str]) -> Incident | None:
-    """The incident held in its hash's fields (as HGETALL returns them), None when none."""
-    text = packing.record(fields)
-    if text is None:
-        return None
-    if not text.startswith('{"id"'):  # records written before packing hold their id
-        text = '{"id":' + json.dumps(incident_id) + "," + text[1:]
-    return Incident.model_validate_json(text)
-
-
 def _score(at: datetime) -> float:
     return at.timestamp()
-
-
-@dataclass
-class Stored:
-    incident: Incident
-    version: str
-    msg_channel: str | None
-    msg_ts: str | None
-    count: int
-    last_value: str | None
-    checklist: str | None
-    # PTTL of the ack window key: ms until the next rung, or None when there is no window.
-    window_ms: int | None = None
-
-
-@dataclass(frozen=True)
-class Commit:
-    """A transition to commit: the incident as read, as it becomes, what it sends, and the
-    entries of its log."""
-
-    before: Stored
-    after: Incident
-    notices: list[Notice]
-    events: Sequence[IncidentEvent] = ()
-
-
-def _stored(incident_id: str, raw: dict[str, str], pttl: int) -> Stored | None:
-    incident = incident_from(incident_id, raw)
-    if incident is None:
-        return None
-    return Stored(
-        incident=incident,
-        version=raw["version"],
-        msg_channel=raw.get("msg_channel"),
-        msg_ts=raw.get("msg_ts"),
-        count=int(raw.get("count", "1")),
-        last_value=raw.get("last_value"),
-        checklist=raw.get("checklist"),
-        window_ms=pttl if pttl >= 0 else None,
-    )
 
 
 class IncidentStore:
@@ -185,7 +130,7 @@ class IncidentStore:
                 keys.OUTBOX_PREFIX,
                 ttl,
                 keys.ack_window(""),
-                _log(events),
+                log_record(events),
                 "" if join_event is None else event_record(join_event),
                 repr(inc.urgency),
                 "" if join_reply is None else join_reply.spec(now),
@@ -231,7 +176,7 @@ class IncidentStore:
             pipe.pttl(keys.ack_window(incident_id))
         got = await pipe.execute()
         return [
-            _stored(i, {str(k): str(v) for k, v in fields.items()}, int(pttl))
+            stored_from(i, {str(k): str(v) for k, v in fields.items()}, int(pttl))
             for i, fields, pttl in zip(ids, got[::2], got[1::2], strict=True)
         ]
 
@@ -256,7 +201,7 @@ class IncidentStore:
         for i in range(0, len(rest), 4):
             flat = [str(v) for v in rest[i + 1]]
             fields = dict(zip(flat[::2], flat[1::2], strict=True))
-            stored = _stored(str(rest[i]), fields, int(rest[i + 2]))
+            stored = stored_from(str(rest[i]), fields, int(rest[i + 2]))
             if stored is not None:
                 rows.append((stored, rest[i + 3] or None))
         return total, rows
@@ -346,7 +291,7 @@ class IncidentStore:
                 at,
                 keys.OUTBOX_PREFIX,
                 ttl,
-                _log(c.events),
+                log_record(c.events),
                 repr(after.urgency),
             ],
         )
@@ -392,7 +337,7 @@ class IncidentStore:
         for i in range(0, len(rows), 3):
             incident_id, flat = str(rows[i]), [str(v) for v in rows[i + 1]]
             fields = dict(zip(flat[::2], flat[1::2], strict=True))
-            out.append((incident_id, _stored(incident_id, fields, int(rows[i + 2]))))
+            out.append((incident_id, stored_from(incident_id, fields, int(rows[i + 2]))))
         return out, None if first is None else float(first)
 
     async def next_due(self) -> float | None:

@@ -24,7 +24,7 @@ from bot.domain.notices import Notice
 from bot.domain.rca import IncidentEvent
 from bot.domain.status_updates import StatusUpdate, StatusUpdateError
 from bot.store import keys
-from bot.store.incidents import event_record
+from bot.store.incident_records import event_record
 from bot.store.outbox import Outbox
 
 MAX_RETRIES = 20

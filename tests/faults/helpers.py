@@ -36,7 +36,8 @@ from bot.devtools.fakeslack import Call, FakeSlack
 from bot.domain.incident import Incident
 from bot.domain.schedule import LadderRole
 from bot.store import keys
-from bot.store.incidents import IncidentStore, incident_from
+from bot.store.incident_records import incident_from
+from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
 from tests.processes import fast_config, free_port
 

@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 
 from bot.domain.incident import Incident, Mode, Severity, Status
 from bot.store import keys
-from bot.store.incidents import Commit, IncidentStore
+from bot.store.incident_records import Commit
+from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
 
 NOW = datetime(2025, 10, 20, 4, 30, tzinfo=UTC)
