@@ -2,8 +2,9 @@
 
 - **escalation**: fires due rungs; sleeps until the next one is due (at most
   settings.tick_seconds) or until a request wakes it. It commits state and queues notices,
-  and never waits on Slack. With REDIS_URL it runs on a thread of its own
-  (bot/escalation_thread.py), so nothing in this loop can hold a due rung back.
+  and never waits on Slack. With REDIS_URL it runs in a process of its own
+  (bot/escalation_process.py), or on a thread (bot/escalation_thread.py), so nothing in
+  this loop can hold a due rung back.
 - **delivery**: the outbox's worker pool (bot/slack/delivery.py), concurrent and paced.
 - **swap-expiry**, **reminders**, **prune**: housekeeping on their own cadence.
 
@@ -20,11 +21,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from redis.exceptions import RedisError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clock import SystemClock
 from bot.deps import Deps
+from bot.escalation_process import EscalationProcess
 from bot.escalation_thread import EscalationThread
 from bot.slack.delivery import DeliveryPool
 from bot.slack.slackout import Pacing
@@ -68,11 +72,23 @@ def delivery_pool(deps: Deps, client: AsyncWebClient) -> DeliveryPool:
     )
 
 
-def escalation_job(deps: Deps) -> Job:
+Fired = list[tuple[str, datetime]]  # (incident, when its step was due), as tick returns them
+
+
+def escalation_job(deps: Deps, on_fired: Callable[[Fired, datetime], None] | None = None) -> Job:
+    """`on_fired(fired, committed_at)` after each tick that fired something (the escalation
+    worker tells `serve` with it)."""
+
     async def escalation() -> None:
-        now = deps.clock.now()
-        for _, due in await deps.paging.tick(now):
-            deps.metrics.timer_late((now - due).total_seconds())
+        fired = await deps.paging.tick(deps.clock.now())
+        if not fired:
+            return
+        # Late by when the rung was committed, which is when it took effect.
+        at = deps.clock.now()
+        for _, due in fired:
+            deps.metrics.timer_late((at - due).total_seconds())
+        if on_fired is not None:
+            on_fired(fired, at)
 
     return Job("escalation", escalation, deps.settings.tick_seconds, wake_on_work=True)
 
@@ -151,7 +167,7 @@ async def _next_rung_in(deps: Deps, cap: float) -> float:
     return min(cap, max(0.0, due - deps.clock.now().timestamp()))
 
 
-async def _run_job(deps: Deps, job: Job) -> None:
+async def run_job(deps: Deps, job: Job) -> None:
     failing_since: float | None = None
     last_log = 0.0
     backoff = 0.5
@@ -204,18 +220,18 @@ async def _run_delivery(pool: DeliveryPool) -> None:
 
 async def run_forever(deps: Deps, jobs: list[Job], pool: DeliveryPool) -> None:
     wanted = any(j.name == "escalation" for j in jobs)
-    thread = await _escalation_thread(deps) if wanted else None
-    if thread is not None:
+    elsewhere = await _escalation_elsewhere(deps) if wanted else None
+    if elsewhere is not None:
         jobs = [j for j in jobs if j.name != "escalation"]
-    tasks = [asyncio.create_task(_run_job(deps, job), name=job.name) for job in jobs]
+    tasks = [asyncio.create_task(run_job(deps, job), name=job.name) for job in jobs]
     tasks.append(asyncio.create_task(_run_delivery(pool), name="delivery"))
     try:
         await asyncio.gather(*tasks)
     finally:
         for task in tasks:
             task.cancel()
-        if thread is not None:
-            await thread.stop()
+        if elsewhere is not None:
+            await elsewhere.stop()
 
 
 def _thread_job(own: Deps, wake_app: Callable[[], None]) -> Awaitable[None]:
@@ -224,14 +240,25 @@ def _thread_job(own: Deps, wake_app: Callable[[], None]) -> Awaitable[None]:
     that woke itself ran again at once for nothing, and waking the app after every tick,
     fired or not, cost the app's loop a pass each time (issue #14)."""
     own.paging.wake = wake_app
-    return _run_job(own, escalation_job(own))
+    return run_job(own, escalation_job(own))
 
 
-async def _escalation_thread(deps: Deps) -> EscalationThread | None:
-    """The escalation job started on its own thread, or None to run it in this loop: when
-    settings.escalation_thread is off, without REDIS_URL, or when the thread fails to start
-    (then the timers still run, here, and the log says why)."""
-    if not (deps.settings.escalation_thread and deps.settings.redis_url):
+async def _escalation_elsewhere(deps: Deps) -> EscalationProcess | EscalationThread | None:
+    """The escalation job started in a process of its own, else on a thread of its own, or
+    None to run it in this loop. Both need REDIS_URL (their own connection). The process
+    also needs the system clock: a test's FakeClock lives in this process only. Whatever
+    cannot start says why in the log, and the next option runs the timers."""
+    s = deps.settings
+    if not s.redis_url:
+        return None
+    if s.escalation_process and isinstance(deps.clock, SystemClock):
+        process = EscalationProcess(deps)
+        try:
+            await process.start()
+            return process
+        except RuntimeError as exc:
+            log.warning("%s; escalation runs on a thread", exc)
+    if not s.escalation_thread:
         return None
     thread = EscalationThread(deps, _thread_job)
     try:

@@ -67,6 +67,10 @@ class Settings(BaseModel):
     # back (bot/escalation_thread.py). Needs REDIS_URL; the embedded store keeps them in
     # the main loop.
     escalation_thread: bool = Field(default=True, validation_alias="ONCALL_ESCALATION_THREAD")
+    # Better still, in a process of their own (bot/escalation_process.py): a thread shares
+    # the interpreter lock, and a busy main thread made rungs late by tens of milliseconds.
+    # Needs REDIS_URL; with it off (or when the process cannot start) they get the thread.
+    escalation_process: bool = Field(default=True, validation_alias="ONCALL_ESCALATION_PROCESS")
     # Concurrent Slack delivery workers per process.
     delivery_workers: int = Field(
         default=8, ge=1, le=64, validation_alias="ONCALL_DELIVERY_WORKERS"

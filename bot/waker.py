@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 
 class Waker:
@@ -15,10 +16,20 @@ class Waker:
         self._events: dict[str, asyncio.Event] = {}
         # Wakers of loops on other threads (bot/escalation_thread.py), woken with this one.
         self._relays: list[tuple[asyncio.AbstractEventLoop, Waker]] = []
+        # Called on every wake: how a process of its own hears of it (bot/escalation_process.py).
+        self._calls: list[Callable[[], None]] = []
 
     def relay_to(self, loop: asyncio.AbstractEventLoop, other: Waker) -> None:
         """Wake `other`, whose loop `loop` runs on another thread, whenever this one wakes."""
         self._relays.append((loop, other))
+
+    def relay_call(self, call: Callable[[], None]) -> None:
+        """Call `call` (from this loop's thread) whenever this one wakes."""
+        self._calls.append(call)
+
+    def unrelay_call(self, call: Callable[[], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._calls.remove(call)
 
     def _ev(self, name: str) -> asyncio.Event:
         if name not in self._events:
@@ -32,6 +43,8 @@ class Waker:
             # other side relays back with wake_here only, so a wake never echoes.
             with contextlib.suppress(RuntimeError):  # that loop has closed: nothing to wake
                 loop.call_soon_threadsafe(other.wake_here)
+        for call in self._calls:
+            call()
 
     def wake_here(self) -> None:
         """Wake this loop's waiters only, not the relays."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import Coroutine
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from bot.clock import SystemClock
 from bot.config import ConfigError, TeamConfig, load_config
 from bot.config.runbooks import load_runbooks
 from bot.domain.runbook import Runbook, RunbookError
+from bot.launch import settle_gc
 from bot.settings import Settings, SettingsError, settings_from_env
 
 if TYPE_CHECKING:
@@ -65,23 +65,7 @@ async def check_app_token(client: Any, app_token: str) -> str | None:
     return None
 
 
-# Young-generation threshold while serving: each request allocates a few hundred objects,
-# so CPython's default (700) ran a collection every couple of requests (401 per 9,000 in
-# issue #14's profile); this many keeps them rare without letting garbage pile up.
-GC_GEN0_THRESHOLD = 20_000
 BACKGROUND_AFTER = 0.25  # seconds after the port opens (see _background)
-
-
-def settle_gc() -> None:
-    """After start-up, before the first request: what start-up built (config, runbooks, the
-    app, pydantic's schemas) lives as long as the process, so it is moved out of the
-    collector's sight (gc.freeze); a full collection then walks only what requests made,
-    instead of pausing ~35 ms over ~85k objects. The collector was off during start-up
-    (bot/launch.py); this turns it back on."""
-    gc.freeze()
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
-    gc.enable()
 
 
 async def _serve(

@@ -1,0 +1,176 @@
+"""The escalation timers in a process of their own (bot/escalation_worker.py), started and
+watched by `serve`.
+
+On a thread (bot/escalation_thread.py) the timers share the interpreter lock with delivery
+and requests. Every socket write, Redis reply and zlib call of a tick gives the lock up,
+and taking it back from a busy main thread costs up to a switch interval each time. In
+issue #14's bench (bench/arq_timers.py --only delivery: 10,000 rungs over 60 s, each with a
+DM and a thread reply through a fake Slack answering in 50 ms) rung lateness p99 was 31 ms
+on the thread and 11 ms in a process.
+
+How the two talk, over the worker's stdin and stdout:
+
+- serve → worker: first the pickled settings, configuration and runbooks serve loaded and
+  checked (start_payload); then any byte is a wake-up (a request queued work the timers
+  should look at now). End of file means serve is gone, and the worker exits.
+- worker → serve, one JSON object per line: `{"ready": true}` once it runs; `{"fired":
+  [[incident, due, committed], ...]}` after a tick that fired (serve wakes its delivery);
+  `{"metric": name, "args": [...]}` for serve's /metrics.
+
+The worker gets its own Redis connection and commits exactly as another replica would, so
+nothing about the guarantees changes. If it dies, serve logs it and starts another: the
+timers are in Redis, and a step the dead worker had claimed is claimed again when its
+lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import pickle
+import struct
+import sys
+from typing import Any
+
+from bot.config.models import TeamConfig
+from bot.deps import Deps
+from bot.domain.runbook import Runbook
+from bot.metrics import Metrics
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WORKER = "bot.escalation_worker"
+READY_WITHIN = 60.0  # seconds for the worker to import, connect and say so
+STOP_WITHIN = 5.0  # seconds for it to exit once its stdin closed, before it is killed
+RESTART_FIRST, RESTART_CAP = 1.0, 30.0  # seconds before starting a dead worker again
+LINE_LIMIT = 1 << 22  # bytes: a "fired" line lists every step of a tick
+# The hooks a worker may call on serve's metrics: Metrics' own, nothing else.
+METRICS = frozenset(name for name in vars(Metrics) if not name.startswith("_"))
+HEADER = struct.Struct(">Q")  # the length of the pickled start-up payload, before it
+
+
+def start_payload(settings: Settings, config: TeamConfig, runbooks: dict[str, Runbook]) -> bytes:
+    """What serve writes first on the worker's stdin."""
+    body = pickle.dumps((settings, config, runbooks), protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(body)) + body
+
+
+class EscalationProcess:
+    """Start it from the app's event loop; `stop()` at shutdown."""
+
+    def __init__(self, deps: Deps) -> None:
+        if not deps.settings.redis_url:
+            raise ValueError("the escalation process needs REDIS_URL (its own connection)")
+        self._app = deps
+        self._proc: asyncio.subprocess.Process | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    async def start(self) -> None:
+        """Start the worker and wait until it runs; RuntimeError when it could not start."""
+        self._proc = await self._spawn()
+        self._watch = asyncio.create_task(self._supervise(), name="escalation-process")
+        self._app.waker.relay_call(self._poke)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._app.waker.unrelay_call(self._poke)
+        if self._proc is not None:
+            await _end(self._proc)
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
+
+    def fired(self, fired: list[list[Any]]) -> None:
+        """What a tick of the worker committed: [incident, due, committed at] (epoch
+        seconds) each. The timers' metrics came on their own lines; this is for logs."""
+        log.debug("escalation worker fired %d step(s)", len(fired))
+
+    def _poke(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.stdin is not None and not proc.stdin.is_closing():
+            proc.stdin.write(b"w")
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        app = self._app
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            WORKER,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=LINE_LIMIT,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(start_payload(app.settings, app.config, app.runbooks))
+            async with asyncio.timeout(READY_WITHIN):
+                await proc.stdin.drain()
+                line = await proc.stdout.readline()
+            ready = json.loads(line or b"{}").get("ready") is True
+        except (OSError, TimeoutError, ValueError):
+            ready = False
+        if not ready:
+            await _end(proc)
+            raise RuntimeError(
+                f"the escalation process did not start (exit code {proc.returncode}; see the log)"
+            )
+        log.info("escalation timers running in process %s", proc.pid)
+        return proc
+
+    async def _supervise(self) -> None:
+        while True:
+            proc = self._proc
+            assert proc is not None and proc.stdout is not None
+            while line := await proc.stdout.readline():
+                self._handle(line)
+            code = await proc.wait()
+            if self._stopping:
+                return
+            log.warning("the escalation process exited (code %s)", code)
+            self._proc = await self._respawn()
+
+    async def _respawn(self) -> asyncio.subprocess.Process:
+        wait = RESTART_FIRST
+        while True:
+            log.warning("starting another escalation process in %.0f s", wait)
+            await asyncio.sleep(wait)
+            try:
+                return await self._spawn()
+            except RuntimeError as exc:
+                log.warning("%s", exc)
+            wait = min(RESTART_CAP, wait * 2)
+
+    def _handle(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            log.warning("the escalation process wrote a line that is not JSON: %r", line[:200])
+            return
+        if not isinstance(message, dict):
+            return
+        if "fired" in message:
+            self.fired(message["fired"])
+            self._app.waker.wake_here()
+        elif message.get("metric") in METRICS:
+            getattr(self._app.metrics, message["metric"])(*message.get("args", ()))
+
+
+async def _end(proc: asyncio.subprocess.Process) -> None:
+    """Close its stdin, which tells it to stop; kill it if it has not within STOP_WITHIN."""
+    if proc.stdin is not None:
+        proc.stdin.close()
+    try:
+        async with asyncio.timeout(STOP_WITHIN):
+            await proc.wait()
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
