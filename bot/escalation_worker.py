@@ -30,7 +30,7 @@ from bot.runtime import Fired, escalation_job, run_job
 from bot.settings import Settings
 from bot.store.connection import connect
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.escalation_worker")  # as -m, __name__ is "__main__"
 
 
 def _read_exactly(fd: int, n: int) -> bytes:
