@@ -69,10 +69,6 @@ class EscalationProcess:
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
 
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
     async def start(self) -> None:
         """Start the worker and wait until it runs; RuntimeError when it could not start."""
         self._proc = await self._spawn()
@@ -115,8 +111,11 @@ class EscalationProcess:
                 await proc.stdin.drain()
                 line = await proc.stdout.readline()
             ready = json.loads(line or b"{}").get("ready") is True
-        except (OSError, TimeoutError, ValueError):
+        except (OSError, TimeoutError, ValueError, AttributeError):
             ready = False
+        except asyncio.CancelledError:
+            proc.kill()  # serve stopped while it started: leave no worker behind
+            raise
         if not ready:
             await _end(proc)
             raise RuntimeError(
@@ -130,7 +129,12 @@ class EscalationProcess:
             proc = self._proc
             assert proc is not None and proc.stdout is not None
             while line := await proc.stdout.readline():
-                self._handle(line)
+                try:
+                    self._handle(line)
+                except Exception:
+                    # A line this serve cannot take must not stop it reading the next:
+                    # a worker whose stdout is not read blocks on it.
+                    log.exception("could not take a line from the escalation process: %r", line)
             code = await proc.wait()
             if self._stopping:
                 return
