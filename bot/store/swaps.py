@@ -117,11 +117,12 @@ class SwapStore:
     async def approved_between(
         self, start: datetime, end: datetime, max_age: float = 0.0
     ) -> list[Swap]:
+        approved = await self._all_approved(max_age)
+        if not approved:
+            return []  # most weeks: and an aware datetime's timestamp() is not free
         after, before = start.timestamp(), end.timestamp()
         return [
-            s
-            for s, first_start, last_end in await self._all_approved(max_age)
-            if last_end > after and first_start < before
+            s for s, first_start, last_end in approved if last_end > after and first_start < before
         ]
 
     async def everything(self) -> list[Swap]:
