@@ -13,7 +13,8 @@ How the two talk, over the worker's stdin and stdout:
 - serve → worker: first the pickled settings, configuration and runbooks serve loaded and
   checked (start_payload); then any byte is a wake-up (a request queued work the timers
   should look at now). End of file means serve is gone, and the worker exits.
-- worker → serve, one JSON object per line: `{"ready": true}` once it runs; `{"fired":
+- worker → serve, one JSON object per line: `{"ready": true}` once it runs, `{"alive":
+  true}` every WATCHDOG / 6 seconds (silent for WATCHDOG, it is killed and replaced); `{"fired":
   [[incident, due, committed], ...]}` after a tick that fired (serve wakes its delivery);
   `{"metric": name, "args": [...]}` for serve's /metrics.
 
@@ -46,15 +47,21 @@ WORKER = "bot.escalation_worker"
 READY_WITHIN = 60.0  # seconds for the worker to import, connect and say so
 STOP_WITHIN = 5.0  # seconds for it to exit once its stdin closed, before it is killed
 RESTART_FIRST, RESTART_CAP = 1.0, 30.0  # seconds before starting a dead worker again
+WATCHDOG = 30.0  # seconds without a line before serve kills the worker (and starts another)
+BEATS_PER_WATCHDOG = 6  # "alive" lines a worker sends per WATCHDOG
 LINE_LIMIT = 1 << 22  # bytes: a "fired" line lists every step of a tick
 # The hooks a worker may call on serve's metrics: Metrics' own, nothing else.
 METRICS = frozenset(name for name in vars(Metrics) if not name.startswith("_"))
 HEADER = struct.Struct(">Q")  # the length of the pickled start-up payload, before it
 
 
-def start_payload(settings: Settings, config: TeamConfig, runbooks: dict[str, Runbook]) -> bytes:
-    """What serve writes first on the worker's stdin."""
-    body = pickle.dumps((settings, config, runbooks), protocol=pickle.HIGHEST_PROTOCOL)
+def start_payload(
+    settings: Settings, config: TeamConfig, runbooks: dict[str, Runbook], heartbeat: float
+) -> bytes:
+    """What serve writes first on the worker's stdin; `heartbeat`: seconds between its
+    "alive" lines."""
+    start = (settings, config, runbooks, heartbeat)
+    body = pickle.dumps(start, protocol=pickle.HIGHEST_PROTOCOL)
     return HEADER.pack(len(body)) + body
 
 
@@ -106,7 +113,8 @@ class EscalationProcess:
         )
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            proc.stdin.write(start_payload(app.settings, app.config, app.runbooks))
+            heartbeat = WATCHDOG / BEATS_PER_WATCHDOG
+            proc.stdin.write(start_payload(app.settings, app.config, app.runbooks, heartbeat))
             async with asyncio.timeout(READY_WITHIN):
                 await proc.stdin.drain()
                 line = await proc.stdout.readline()
@@ -128,7 +136,7 @@ class EscalationProcess:
         while True:
             proc = self._proc
             assert proc is not None and proc.stdout is not None
-            while line := await proc.stdout.readline():
+            while line := await self._next_line(proc):
                 try:
                     self._handle(line)
                 except Exception:
@@ -140,6 +148,22 @@ class EscalationProcess:
                 return
             log.warning("the escalation process exited (code %s)", code)
             self._proc = await self._respawn()
+
+    async def _next_line(self, proc: asyncio.subprocess.Process) -> bytes:
+        """The worker's next line; b"" at its end. A worker silent for WATCHDOG seconds
+        (stopped, or its loop stuck) is killed, and so replaced: a replica whose timers
+        hang would page nobody while looking alive."""
+        assert proc.stdout is not None
+        try:
+            async with asyncio.timeout(WATCHDOG):
+                return await proc.stdout.readline()
+        except TimeoutError:
+            log.warning(
+                "no word from the escalation process %s for %.0f s; killing it", proc.pid, WATCHDOG
+            )
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            return b""
 
     async def _respawn(self) -> asyncio.subprocess.Process:
         wait = RESTART_FIRST

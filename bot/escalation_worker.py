@@ -91,9 +91,14 @@ def fired_message(fired: Fired, at: datetime) -> dict[str, Any]:
 
 
 async def run(
-    settings: Settings, config: TeamConfig, runbooks: dict[str, Runbook], stdin: BinaryIO
+    settings: Settings,
+    config: TeamConfig,
+    runbooks: dict[str, Runbook],
+    heartbeat: float,
+    stdin: BinaryIO,
 ) -> int:
-    """The escalation job until `stdin` ends (serve stopped or died)."""
+    """The escalation job until `stdin` ends (serve stopped or died), an "alive" line every
+    `heartbeat` seconds meanwhile."""
     assert settings.redis_url, "serve starts the worker only with REDIS_URL"
     redis = connect(settings.redis_url, settings.redis_max_connections, settings.redis_pool_timeout)
     try:
@@ -107,21 +112,30 @@ async def run(
         settle_gc()
         timers = asyncio.create_task(run_job(deps, job), name="escalation")
         send({"ready": True, "pid": os.getpid()})
+        beat = asyncio.create_task(_heartbeat(heartbeat), name="heartbeat")
         try:
             while await reader.read(4096):
                 deps.waker.wake_here()
         finally:
-            timers.cancel()
-            await asyncio.gather(timers, return_exceptions=True)
+            for task in (timers, beat):
+                task.cancel()
+            await asyncio.gather(timers, beat, return_exceptions=True)
     finally:
         await redis.aclose()
     return 0
 
 
+async def _heartbeat(every: float) -> None:
+    # A task of this loop: its lines stop when the process is stopped or the loop blocked.
+    while True:
+        await asyncio.sleep(every)
+        send({"alive": True})
+
+
 def main() -> int:
     try:
         (size,) = HEADER.unpack(_read_exactly(0, HEADER.size))
-        settings, config, runbooks = pickle.loads(_read_exactly(0, size))
+        settings, config, runbooks, heartbeat = pickle.loads(_read_exactly(0, size))
     except (EOFError, pickle.UnpicklingError, struct.error, ValueError) as exc:
         print(f"escalation worker: no start-up payload on stdin ({exc})", file=sys.stderr)
         return 2
@@ -130,7 +144,7 @@ def main() -> int:
     try:
         # Unbuffered: the loop reads the descriptor itself.
         with open(0, "rb", buffering=0, closefd=False) as stdin:
-            return asyncio.run(run(settings, config, runbooks, stdin))
+            return asyncio.run(run(settings, config, runbooks, heartbeat, stdin))
     except KeyboardInterrupt:
         return 0
 

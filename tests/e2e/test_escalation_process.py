@@ -127,6 +127,35 @@ async def test_a_worker_that_dies_is_replaced_and_its_rungs_still_fire(
     await _wait_for(lambda: not _workers())
 
 
+async def test_a_worker_that_stops_answering_is_killed_and_replaced(
+    redis_server: RedisServer,
+    config: TeamConfig,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Alive lines every 0.25 s, so 1.5 s of silence means it is stopped, not slow.
+    monkeypatch.setattr(escalation_process, "WATCHDOG", 1.5)
+    caplog.set_level(logging.INFO, logger="bot.escalation_process")
+    h = await _harness(redis_server, config)
+    assert h.deps is not None and h.pool is not None
+    loop = asyncio.create_task(run_forever(h.deps, h.jobs(), h.pool))
+    try:
+        await _wait_for(lambda: "timers running in process" in caplog.text, within=30)
+        await asyncio.sleep(2)  # alive lines keep a working worker alive past the watchdog
+        (first,) = _workers()
+        caplog.clear()
+        os.kill(first, signal.SIGSTOP)  # alive, as the kernel sees it, but doing nothing
+        incident_id = await _open_due(h, 0.2, "process-4")
+        await _wait_for(lambda: "timers running in process" in caplog.text, within=30)
+        assert f"no word from the escalation process {first} for 2 s; killing it" in caplog.text
+        assert _workers() not in ([], [first])
+        await _wait_for(lambda: any(incident_id in text for _, text in dms(h)), within=10)
+    finally:
+        await _stop(loop)
+        await _close(h)
+    await _wait_for(lambda: not _workers())
+
+
 async def test_a_worker_exits_when_its_serve_is_gone(
     redis_server: RedisServer, config: TeamConfig
 ) -> None:
@@ -142,7 +171,7 @@ async def test_a_worker_exits_when_its_serve_is_gone(
     )
     assert proc.stdin is not None and proc.stdout is not None
     try:
-        proc.stdin.write(start_payload(s, h.deps.config, h.deps.runbooks))
+        proc.stdin.write(start_payload(s, h.deps.config, h.deps.runbooks, 5.0))
         assert b'"ready":true' in await asyncio.wait_for(proc.stdout.readline(), 30)
         # serve's end, as a crash would leave it: the pipe's end of file, no message.
         proc.stdin.close()
