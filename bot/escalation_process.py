@@ -16,12 +16,12 @@ How the two talk, over the worker's stdin and stdout:
 - worker → serve, one JSON object per line: `{"ready": true}` once it runs, `{"alive":
   true}` every WATCHDOG / 6 seconds (silent for WATCHDOG, it is killed and replaced); `{"fired":
   [[incident, due, committed], ...]}` after a tick that fired (serve wakes its delivery);
-  `{"metric": name, "args": [...]}` for serve's /metrics.
+  `{"metrics": [[name, args], ...]}` for serve's /metrics (one line a tick, or a heartbeat).
 
 The worker gets its own Redis connection and commits exactly as another replica would, so
 nothing about the guarantees changes. If it dies, serve logs it and starts another: the
 timers are in Redis, and a step the dead worker had claimed is claimed again when its
-lease runs out.
+lease runs out. If workers keep failing to start, the timers run in serve's own loop.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ import logging
 import pickle
 import struct
 import sys
+import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.config.models import TeamConfig
@@ -47,6 +49,8 @@ WORKER = "bot.escalation_worker"
 READY_WITHIN = 60.0  # seconds for the worker to import, connect and say so
 STOP_WITHIN = 5.0  # seconds for it to exit once its stdin closed, before it is killed
 RESTART_FIRST, RESTART_CAP = 1.0, 30.0  # seconds before starting a dead worker again
+STABLE_AFTER = 60.0  # seconds a worker must have run for its successor to start at once
+RESPAWN_TRIES = 8  # failed starts in a row (about 4 min) before the timers run in serve
 WATCHDOG = 30.0  # seconds without a line before serve kills the worker (and starts another)
 BEATS_PER_WATCHDOG = 6  # "alive" lines a worker sends per WATCHDOG
 LINE_LIMIT = 1 << 22  # bytes: a "fired" line lists every step of a tick
@@ -66,12 +70,15 @@ def start_payload(
 
 
 class EscalationProcess:
-    """Start it from the app's event loop; `stop()` at shutdown."""
+    """Start it from the app's event loop; `stop()` at shutdown. `fallback()` makes the
+    coroutine that runs the timers in this loop instead: run when workers keep failing to
+    start (RESPAWN_TRIES in a row), so that the timers never stop for good."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, fallback: Callable[[], Coroutine[Any, Any, None]]) -> None:
         if not deps.settings.redis_url:
             raise ValueError("the escalation process needs REDIS_URL (its own connection)")
         self._app = deps
+        self._fallback = fallback
         self._proc: asyncio.subprocess.Process | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
@@ -80,6 +87,7 @@ class EscalationProcess:
         """Start the worker and wait until it runs; RuntimeError when it could not start."""
         self._proc = await self._spawn()
         self._watch = asyncio.create_task(self._supervise(), name="escalation-process")
+        self._watch.add_done_callback(_log_end)
         self._app.waker.relay_call(self._poke)
 
     async def stop(self) -> None:
@@ -93,7 +101,7 @@ class EscalationProcess:
 
     def fired(self, fired: list[list[Any]]) -> None:
         """What a tick of the worker committed: [incident, due, committed at] (epoch
-        seconds) each. The timers' metrics came on their own lines; this is for logs."""
+        seconds) each. The timers' metrics came on a line of their own; this is for logs."""
         log.debug("escalation worker fired %d step(s)", len(fired))
 
     def _poke(self) -> None:
@@ -102,19 +110,27 @@ class EscalationProcess:
             proc.stdin.write(b"w")
 
     async def _spawn(self) -> asyncio.subprocess.Process:
+        """A worker that said it runs; RuntimeError, with the reason, for anything else."""
         app = self._app
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            WORKER,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            limit=LINE_LIMIT,
-        )
-        assert proc.stdin is not None and proc.stdout is not None
         try:
             heartbeat = WATCHDOG / BEATS_PER_WATCHDOG
-            proc.stdin.write(start_payload(app.settings, app.config, app.runbooks, heartbeat))
+            payload = start_payload(app.settings, app.config, app.runbooks, heartbeat)
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                WORKER,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=LINE_LIMIT,
+                # Its own session: a Ctrl-C or a process-group signal meant for serve does
+                # not end it behind serve's back; serve ends it (its stdin closes).
+                start_new_session=True,
+            )
+        except Exception as exc:  # fork, pipes, pickling: nothing started
+            raise RuntimeError(f"the escalation process could not be started: {exc!r}") from exc
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(payload)
             async with asyncio.timeout(READY_WITHIN):
                 await proc.stdin.drain()
                 line = await proc.stdout.readline()
@@ -133,9 +149,11 @@ class EscalationProcess:
         return proc
 
     async def _supervise(self) -> None:
+        wait = RESTART_FIRST
         while True:
             proc = self._proc
             assert proc is not None and proc.stdout is not None
+            started = time.monotonic()
             while line := await self._next_line(proc):
                 try:
                     self._handle(line)
@@ -147,12 +165,24 @@ class EscalationProcess:
             if self._stopping:
                 return
             log.warning("the escalation process exited (code %s)", code)
-            self._proc = await self._respawn()
+            # One that crashes soon after starting is not restarted every second forever.
+            wait = RESTART_FIRST if time.monotonic() - started > STABLE_AFTER else wait
+            respawned = await self._respawn(wait)
+            if respawned is None:
+                break
+            self._proc, wait = respawned
+        log.error(
+            "%d escalation processes in a row failed to start; the timers run in serve's "
+            "loop from now on (restart serve to try the process again)",
+            RESPAWN_TRIES,
+        )
+        await self._fallback()
 
     async def _next_line(self, proc: asyncio.subprocess.Process) -> bytes:
-        """The worker's next line; b"" at its end. A worker silent for WATCHDOG seconds
-        (stopped, or its loop stuck) is killed, and so replaced: a replica whose timers
-        hang would page nobody while looking alive."""
+        """The worker's next line; b"" at its end. A worker silent for WATCHDOG seconds is
+        killed, and so replaced: stopped, or with its event loop blocked, it would page
+        nobody while looking alive. (A tick waiting on Redis does not silence it: its
+        heartbeat is another task of the same loop, and Redis calls time out.)"""
         assert proc.stdout is not None
         try:
             async with asyncio.timeout(WATCHDOG):
@@ -165,16 +195,18 @@ class EscalationProcess:
                 proc.kill()
             return b""
 
-    async def _respawn(self) -> asyncio.subprocess.Process:
-        wait = RESTART_FIRST
-        while True:
+    async def _respawn(self, wait: float) -> tuple[asyncio.subprocess.Process, float] | None:
+        """A new worker and the wait before the next restart; None after RESPAWN_TRIES
+        failures in a row."""
+        for _ in range(RESPAWN_TRIES):
             log.warning("starting another escalation process in %.0f s", wait)
             await asyncio.sleep(wait)
+            wait = min(RESTART_CAP, wait * 2)
             try:
-                return await self._spawn()
+                return await self._spawn(), wait
             except RuntimeError as exc:
                 log.warning("%s", exc)
-            wait = min(RESTART_CAP, wait * 2)
+        return None
 
     def _handle(self, line: bytes) -> None:
         try:
@@ -187,18 +219,27 @@ class EscalationProcess:
         if "fired" in message:
             self.fired(message["fired"])
             self._app.waker.wake_here()
-        elif message.get("metric") in METRICS:
-            getattr(self._app.metrics, message["metric"])(*message.get("args", ()))
+        for name, args in message.get("metrics", ()):
+            if name in METRICS:
+                getattr(self._app.metrics, name)(*args)
+
+
+def _log_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the escalation process's supervisor stopped", exc_info=task.exception())
 
 
 async def _end(proc: asyncio.subprocess.Process) -> None:
-    """Close its stdin, which tells it to stop; kill it if it has not within STOP_WITHIN."""
+    """Close its stdin, which tells it to stop; kill it if it has not within STOP_WITHIN
+    (or if this is cancelled meanwhile)."""
     if proc.stdin is not None:
         proc.stdin.close()
     try:
-        async with asyncio.timeout(STOP_WITHIN):
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_WITHIN):
+                await proc.wait()
+    finally:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
             await proc.wait()
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()

@@ -47,18 +47,29 @@ def _read_exactly(fd: int, n: int) -> bytes:
 
 
 def send(message: dict[str, Any]) -> None:
-    """One line to serve. A line is well under PIPE_BUF, so it is written whole."""
-    os.write(1, json.dumps(message, separators=(",", ":")).encode() + b"\n")
+    """One line to serve. Blocking: serve reads all the time, and a worker that could not
+    tell serve what it fired should wait rather than drop it. Looped, since a long line
+    (a storm's tick) may go out in parts."""
+    data = json.dumps(message, separators=(",", ":")).encode() + b"\n"
+    while data:
+        data = data[os.write(1, data) :]
 
 
 class RelayMetrics(Metrics):
-    """The worker's counts, for serve's registry (its /metrics): one line each."""
+    """The worker's counts, for serve's registry (its /metrics): kept until flush(), which
+    sends them in one line (after each tick that fired, and with each heartbeat)."""
 
     def __init__(self, out: Callable[[dict[str, Any]], None]) -> None:
         self._out = out
+        self._held: list[tuple[str, tuple[str | float, ...]]] = []
 
     def _relay(self, name: str, *args: str | float) -> None:
-        self._out({"metric": name, "args": list(args)})
+        self._held.append((name, args))
+
+    def flush(self) -> None:
+        if self._held:
+            held, self._held = self._held, []
+            self._out({"metrics": held})
 
     def rung_fired(self, pipeline: str) -> None:
         self._relay("rung_fired", pipeline)
@@ -102,17 +113,23 @@ async def run(
     assert settings.redis_url, "serve starts the worker only with REDIS_URL"
     redis = connect(settings.redis_url, settings.redis_max_connections, settings.redis_pool_timeout)
     try:
-        deps = build_deps(settings, redis, SystemClock(), config, runbooks, RelayMetrics(send))
+        metrics = RelayMetrics(send)
+        deps = build_deps(settings, redis, SystemClock(), config, runbooks, metrics)
         # Serve's delivery is woken by the "fired" line, once a tick, not by the services.
         deps.paging.wake = lambda: None
-        job = escalation_job(deps, lambda fired, at: send(fired_message(fired, at)))
+
+        def fired(steps: Fired, at: datetime) -> None:
+            send(fired_message(steps, at))
+            metrics.flush()
+
+        job = escalation_job(deps, fired)
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
         settle_gc()
         timers = asyncio.create_task(run_job(deps, job), name="escalation")
         send({"ready": True, "pid": os.getpid()})
-        beat = asyncio.create_task(_heartbeat(heartbeat), name="heartbeat")
+        beat = asyncio.create_task(_heartbeat(heartbeat, metrics), name="heartbeat")
         try:
             while await reader.read(4096):
                 deps.waker.wake_here()
@@ -125,11 +142,12 @@ async def run(
     return 0
 
 
-async def _heartbeat(every: float) -> None:
+async def _heartbeat(every: float, metrics: RelayMetrics) -> None:
     # A task of this loop: its lines stop when the process is stopped or the loop blocked.
     while True:
         await asyncio.sleep(every)
         send({"alive": True})
+        metrics.flush()  # what no tick sent (a Redis error, say)
 
 
 def main() -> int:

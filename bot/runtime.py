@@ -219,13 +219,17 @@ async def _run_delivery(pool: DeliveryPool) -> None:
 
 
 async def run_forever(deps: Deps, jobs: list[Job], pool: DeliveryPool) -> None:
-    wanted = any(j.name == "escalation" for j in jobs)
-    elsewhere = await _escalation_elsewhere(deps) if wanted else None
-    if elsewhere is not None:
-        jobs = [j for j in jobs if j.name != "escalation"]
-    tasks = [asyncio.create_task(run_job(deps, job), name=job.name) for job in jobs]
+    escalation = [j for j in jobs if j.name == "escalation"]
+    # The other jobs and delivery first: a worker process takes a second to start.
+    tasks = [
+        asyncio.create_task(run_job(deps, j), name=j.name) for j in jobs if j not in escalation
+    ]
     tasks.append(asyncio.create_task(_run_delivery(pool), name="delivery"))
+    elsewhere = None
     try:
+        elsewhere = await _escalation_elsewhere(deps) if escalation else None
+        if escalation and elsewhere is None:
+            tasks.append(asyncio.create_task(run_job(deps, escalation[0]), name="escalation"))
         await asyncio.gather(*tasks)
     finally:
         for task in tasks:
@@ -252,11 +256,11 @@ async def _escalation_elsewhere(deps: Deps) -> EscalationProcess | EscalationThr
     if not s.redis_url:
         return None
     if s.escalation_process and isinstance(deps.clock, SystemClock):
-        process = EscalationProcess(deps)
+        process = EscalationProcess(deps, lambda: run_job(deps, escalation_job(deps)))
         try:
             await process.start()
             return process
-        except RuntimeError as exc:
+        except Exception as exc:
             log.warning("%s; escalation runs on a thread", exc)
     if not s.escalation_thread:
         return None

@@ -77,6 +77,10 @@ async def _open_due(h: Harness, seconds: float, key: str) -> str:
     return incident_id
 
 
+async def _never() -> None:
+    raise AssertionError("no fallback expected")
+
+
 async def _close(h: Harness) -> None:
     await h.stop()
     await h.redis.aclose()
@@ -156,6 +160,34 @@ async def test_a_worker_that_stops_answering_is_killed_and_replaced(
     await _wait_for(lambda: not _workers())
 
 
+async def test_when_workers_keep_failing_to_start_the_timers_run_in_serves_loop(
+    redis_server: RedisServer,
+    config: TeamConfig,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.escalation_process")
+    h = await _harness(redis_server, config)
+    assert h.deps is not None and h.pool is not None
+    loop = asyncio.create_task(run_forever(h.deps, h.jobs(), h.pool))
+    try:
+        await _wait_for(lambda: "timers running in process" in caplog.text, within=30)
+        # From now on no worker can start (as if the interpreter were gone after a deploy).
+        monkeypatch.setattr(escalation_process, "WORKER", "bot.no_such_worker")
+        monkeypatch.setattr(escalation_process, "RESPAWN_TRIES", 2)
+        monkeypatch.setattr(escalation_process, "RESTART_FIRST", 0.05)
+        (first,) = _workers()
+        os.kill(first, signal.SIGKILL)
+        await _wait_for(lambda: "run in serve's loop from now on" in caplog.text, within=30)
+        assert caplog.text.count("the escalation process did not start") == 2
+        incident_id = await _open_due(h, 0.2, "process-5")
+        await _wait_for(lambda: any(incident_id in text for _, text in dms(h)), within=10)
+        assert not _workers() and not _escalation_threads()
+    finally:
+        await _stop(loop)
+        await _close(h)
+
+
 async def test_a_worker_exits_when_its_serve_is_gone(
     redis_server: RedisServer, config: TeamConfig
 ) -> None:
@@ -208,10 +240,10 @@ async def test_a_worker_line_names_only_the_metrics_hooks(
 ) -> None:
     h = await _harness(redis_server, config)
     assert h.deps is not None
-    process = EscalationProcess(h.deps)
+    process = EscalationProcess(h.deps, _never)
     try:
-        process._handle(b'{"metric":"__init__","args":[]}')  # not a hook: ignored
-        process._handle(b'{"metric":"rung_fired","args":["growth-agg"]}')
+        # Only Metrics' hooks: __init__ is not one, and is ignored.
+        process._handle(b'{"metrics":[["__init__",[]],["rung_fired",["growth-agg"]]]}')
         with caplog.at_level(logging.WARNING):
             process._handle(b"Traceback (most recent call last):")
         assert "not JSON" in caplog.text
