@@ -14,14 +14,20 @@ from collections.abc import Callable
 class Waker:
     def __init__(self) -> None:
         self._events: dict[str, asyncio.Event] = {}
-        # Wakers of loops on other threads (bot/escalation_thread.py), woken with this one.
-        self._relays: list[tuple[asyncio.AbstractEventLoop, Waker]] = []
-        # Called on every wake: how a process of its own hears of it (bot/escalation_process.py).
+        # Called on every wake: how the escalation timers hear of it, on a thread
+        # (bot/escalation_thread.py) or in a process (bot/escalation_process.py) of their own.
         self._calls: list[Callable[[], None]] = []
 
     def relay_to(self, loop: asyncio.AbstractEventLoop, other: Waker) -> None:
         """Wake `other`, whose loop `loop` runs on another thread, whenever this one wakes."""
-        self._relays.append((loop, other))
+
+        def wake_there() -> None:
+            # An asyncio.Event belongs to its loop: set it from that loop's own thread. The
+            # other side relays back with wake_here only, so a wake never echoes.
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nothing to wake
+                loop.call_soon_threadsafe(other.wake_here)
+
+        self.relay_call(wake_there)
 
     def relay_call(self, call: Callable[[], None]) -> None:
         """Call `call` (from this loop's thread) whenever this one wakes."""
@@ -38,11 +44,6 @@ class Waker:
 
     def wake(self) -> None:
         self.wake_here()
-        for loop, other in self._relays:
-            # An asyncio.Event belongs to its loop: set it from that loop's own thread. The
-            # other side relays back with wake_here only, so a wake never echoes.
-            with contextlib.suppress(RuntimeError):  # that loop has closed: nothing to wake
-                loop.call_soon_threadsafe(other.wake_here)
         for call in self._calls:
             call()
 
