@@ -9,10 +9,12 @@ they are opened, in the store, with their page messages already posted."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,49 +88,60 @@ async def _close(h: Harness) -> None:
     await h.redis.aclose()
 
 
-async def test_rungs_fire_in_the_worker_and_the_app_delivers_and_counts_them(
-    redis_server: RedisServer, config: TeamConfig
-) -> None:
+@contextlib.asynccontextmanager
+async def _serving(redis_server: RedisServer, config: TeamConfig) -> AsyncIterator[Harness]:
+    """The app with its background loops running, as `serve` runs them; afterwards, no
+    worker left behind."""
     h = await _harness(redis_server, config)
     assert h.deps is not None and h.pool is not None
     loop = asyncio.create_task(run_forever(h.deps, h.jobs(), h.pool))
     try:
-        await _wait_for(lambda: len(_workers()) == 1, within=30)
-        assert not _escalation_threads()
-        incident_id = await _open_due(h, 0.3, "process-1")
-        # Fired in the worker; this loop's delivery pool, woken by its "fired" line, sends it.
-        await _wait_for(lambda: any(incident_id in text for _, text in dms(h)), within=10)
-        scraped = (await h.deps.metrics.scrape(h.deps.outbox, h.deps.incidents)).decode()  # type: ignore[attr-defined]
-        assert 'oncall_rungs_total{pipeline="growth-agg"} 1.0' in scraped
-        assert "oncall_timer_lateness_seconds_count 1.0" in scraped
+        yield h
     finally:
         await _stop(loop)
         await _close(h)
     await _wait_for(lambda: not _workers())
+
+
+async def _worker_started(caplog: pytest.LogCaptureFixture) -> None:
+    await _wait_for(lambda: "timers running in process" in caplog.text, within=30)
+
+
+async def _paged(h: Harness, incident_id: str) -> None:
+    """Until the app has DMed the page of `incident_id` (a rung the timers fired)."""
+    await _wait_for(lambda: any(incident_id in text for _, text in dms(h)), within=10)
+
+
+async def test_rungs_fire_in_the_worker_and_the_app_delivers_and_counts_them(
+    redis_server: RedisServer, config: TeamConfig
+) -> None:
+    async with _serving(redis_server, config) as h:
+        assert h.deps is not None
+        await _wait_for(lambda: len(_workers()) == 1, within=30)
+        assert not _escalation_threads()
+        incident_id = await _open_due(h, 0.3, "process-1")
+        # Fired in the worker; this loop's delivery pool, woken by its "fired" line, sends it.
+        await _paged(h, incident_id)
+        scraped = (await h.deps.metrics.scrape(h.deps.outbox, h.deps.incidents)).decode()  # type: ignore[attr-defined]
+        assert 'oncall_rungs_total{pipeline="growth-agg"} 1.0' in scraped
+        assert "oncall_timer_lateness_seconds_count 1.0" in scraped
 
 
 async def test_a_worker_that_dies_is_replaced_and_its_rungs_still_fire(
     redis_server: RedisServer, config: TeamConfig, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.escalation_process")
-    h = await _harness(redis_server, config)
-    assert h.deps is not None and h.pool is not None
-    loop = asyncio.create_task(run_forever(h.deps, h.jobs(), h.pool))
-    try:
-        await _wait_for(lambda: "timers running in process" in caplog.text, within=30)
+    async with _serving(redis_server, config) as h:
+        await _worker_started(caplog)
         (first,) = _workers()
         caplog.clear()
         os.kill(first, signal.SIGKILL)
         # Due while no worker runs: it waits in Redis for the next one.
         incident_id = await _open_due(h, 0.2, "process-2")
-        await _wait_for(lambda: "timers running in process" in caplog.text, within=30)
+        await _worker_started(caplog)
         assert _workers() not in ([], [first])
-        await _wait_for(lambda: any(incident_id in text for _, text in dms(h)), within=10)
+        await _paged(h, incident_id)
         assert "the escalation process exited (code -9)" in caplog.text
-    finally:
-        await _stop(loop)
-        await _close(h)
-    await _wait_for(lambda: not _workers())
 
 
 async def test_a_worker_that_stops_answering_is_killed_and_replaced(
@@ -140,24 +153,17 @@ async def test_a_worker_that_stops_answering_is_killed_and_replaced(
     # Alive lines every 0.25 s, so 1.5 s of silence means it is stopped, not slow.
     monkeypatch.setattr(escalation_process, "WATCHDOG", 1.5)
     caplog.set_level(logging.INFO, logger="bot.escalation_process")
-    h = await _harness(redis_server, config)
-    assert h.deps is not None and h.pool is not None
-    loop = asyncio.create_task(run_forever(h.deps, h.jobs(), h.pool))
-    try:
-        await _wait_for(lambda: "timers running in process" in caplog.text, within=30)
+    async with _serving(redis_server, config) as h:
+        await _worker_started(caplog)
         await asyncio.sleep(2)  # alive lines keep a working worker alive past the watchdog
         (first,) = _workers()
         caplog.clear()
         os.kill(first, signal.SIGSTOP)  # alive, as the kernel sees it, but doing nothing
         incident_id = await _open_due(h, 0.2, "process-4")
-        await _wait_for(lambda: "timers running in process" in caplog.text, within=30)
+        await _worker_started(caplog)
         assert f"no word from the escalation process {first} for 2 s; killing it" in caplog.text
         assert _workers() not in ([], [first])
-        await _wait_for(lambda: any(incident_id in text for _, text in dms(h)), within=10)
-    finally:
-        await _stop(loop)
-        await _close(h)
-    await _wait_for(lambda: not _workers())
+        await _paged(h, incident_id)
 
 
 async def test_when_workers_keep_failing_to_start_the_timers_run_in_serves_loop(
@@ -167,11 +173,8 @@ async def test_when_workers_keep_failing_to_start_the_timers_run_in_serves_loop(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.escalation_process")
-    h = await _harness(redis_server, config)
-    assert h.deps is not None and h.pool is not None
-    loop = asyncio.create_task(run_forever(h.deps, h.jobs(), h.pool))
-    try:
-        await _wait_for(lambda: "timers running in process" in caplog.text, within=30)
+    async with _serving(redis_server, config) as h:
+        await _worker_started(caplog)
         # From now on no worker can start (as if the interpreter were gone after a deploy).
         monkeypatch.setattr(escalation_process, "WORKER", "bot.no_such_worker")
         monkeypatch.setattr(escalation_process, "RESPAWN_TRIES", 2)
@@ -181,11 +184,8 @@ async def test_when_workers_keep_failing_to_start_the_timers_run_in_serves_loop(
         await _wait_for(lambda: "run in serve's loop from now on" in caplog.text, within=30)
         assert caplog.text.count("the escalation process did not start") == 2
         incident_id = await _open_due(h, 0.2, "process-5")
-        await _wait_for(lambda: any(incident_id in text for _, text in dms(h)), within=10)
+        await _paged(h, incident_id)
         assert not _workers() and not _escalation_threads()
-    finally:
-        await _stop(loop)
-        await _close(h)
 
 
 async def test_a_worker_exits_when_its_serve_is_gone(
@@ -222,17 +222,11 @@ async def test_a_worker_that_cannot_start_leaves_the_timers_on_the_thread(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(escalation_process, "WORKER", "bot.no_such_worker")
-    h = await _harness(redis_server, config)
-    assert h.deps is not None and h.pool is not None
-    loop = asyncio.create_task(run_forever(h.deps, h.jobs(), h.pool))
-    try:
+    async with _serving(redis_server, config) as h:
         await _wait_for(lambda: len(_escalation_threads()) == 1, within=30)
         assert "the escalation process did not start" in caplog.text
         incident_id = await _open_due(h, 0.2, "process-3")
-        await _wait_for(lambda: any(incident_id in text for _, text in dms(h)), within=10)
-    finally:
-        await _stop(loop)
-        await _close(h)
+        await _paged(h, incident_id)
 
 
 async def test_a_worker_line_names_only_the_metrics_hooks(
