@@ -17,6 +17,7 @@ import logging
 import re
 import time
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 
@@ -115,6 +116,24 @@ def depth_ok(text: str, limit: int = MAX_DEPTH) -> bool:
         elif ch in "]}":
             depth -= 1
     return True
+
+
+def parse_form(text: str) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body as a dict, the last value of a repeated key
+    winning: what `dict(parse_qsl(text, keep_blank_values=True))` gives, at half the cost, by
+    decoding only the fields that hold an escape. A slash command's dozen fields are mostly
+    plain (`text=now`), and parse_qsl was a twentieth of the CPU of `/oncall now` (issue #14)."""
+    form: dict[str, str] = {}
+    for field in text.split("&"):
+        if not field:
+            continue
+        key, _, value = field.partition("=")
+        if "%" in key or "+" in key:
+            key = unquote_plus(key)
+        if "%" in value or "+" in value:
+            value = unquote_plus(value)
+        form[key] = value
+    return form
 
 
 def _no_constants(name: str) -> Any:

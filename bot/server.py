@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -16,6 +15,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import (
+    build_normalized_headers,
+    extract_content_type,
+    parse_query,
+)
 
 from bot.alerts_http import alerts_handler
 from bot.calendar_http import calendar_handler
@@ -24,6 +28,7 @@ from bot.http_guard import (
     MAX_BODY,
     Rejected,
     RejectionLog,
+    parse_form,
     parse_json,
     read_body,
     utf8,
@@ -47,7 +52,7 @@ def _parse_slack_body(content_type: str, text: str) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise Rejected(400, "JSON body must be an object")
         return body
-    form = dict(parse_qsl(text, keep_blank_values=True))
+    form = parse_form(text)
     if "payload" in form:
         payload = parse_json(form["payload"], "payload")
         if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
@@ -64,6 +69,28 @@ def _parse_slack_body(content_type: str, text: str) -> dict[str, Any]:
     if "command" not in form and "ssl_check" not in form:
         raise Rejected(400, "not a Slack command or interaction")
     return form
+
+
+def bolt_request(
+    text: str, body: dict[str, Any], headers: dict[str, str | Sequence[str]], query: str
+) -> AsyncBoltRequest:
+    """The AsyncBoltRequest Bolt's constructor would build from `text`, from the body parsed
+    already: the constructor parses its body again and builds a context from it, which a
+    request built empty and then filled would build twice (issue #14).
+    tests/http/test_bolt_request.py holds the two equal, attribute for attribute."""
+    request = AsyncBoltRequest.__new__(AsyncBoltRequest)
+    request.raw_body = text
+    request.body = body
+    request.query = parse_query(query)
+    request.headers = build_normalized_headers(headers)
+    request.content_type = extract_content_type(request.headers)
+    request.context = build_async_context(AsyncBoltContext({}), body)
+    # Bolt's own headers for re-invoking itself with a lazy listener (FaaS), which no
+    # request from Slack carries and BOLT_HEADERS never passes on.
+    request.lazy_only = False
+    request.lazy_function_name = None
+    request.mode = "http"
+    return request
 
 
 def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
@@ -87,18 +114,14 @@ def build_web_app(deps: Deps, app: AsyncApp) -> web.Application:
         # `/page growth-agg sev1 payload missing` would go unanswered (404).
         # Only the headers Bolt reads once the signature is checked: normalising them all
         # (a dozen from a proxy) on every request is wasted work.
-        headers: dict[str, str | Sequence[str]] = {
-            k: request.headers[k] for k in BOLT_HEADERS if k in request.headers
-        }
-        bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=headers)
-        bolt_request.raw_body = text
-        bolt_request.body = body
-        bolt_request.context = build_async_context(AsyncBoltContext({}), body)
-        refused = admit(deps, bolt_request.context, body)
+        given = request.headers
+        headers: dict[str, str | Sequence[str]] = {k: given[k] for k in BOLT_HEADERS if k in given}
+        to_bolt = bolt_request(text, body, headers, request.query_string)
+        refused = admit(deps, to_bolt.context, body)
         if refused is not None:
             return await to_aiohttp_response(refused)
         try:
-            bolt_response = await app.async_dispatch(bolt_request)
+            bolt_response = await app.async_dispatch(to_bolt)
         except Exception:
             # A signed but malformed payload Bolt cannot take apart: say so, no traceback.
             log.warning("Slack sent a request Bolt could not dispatch (%d bytes)", size)

@@ -68,7 +68,7 @@ def test_oncall_help_examples_parse_to_every_kind(config: TeamConfig) -> None:
             kinds.add(f"extra:{first}")
             continue
         kinds.add(oncall_query.parse_oncall(config, args, NOW).kind)
-    literal = set(get_args(oncall_query.OncallQuery.model_fields["kind"].annotation))
+    literal = set(get_args(oncall_query.QueryKind))
     assert kinds == literal | {f"extra:{name}" for name in EXTRA}
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeVar
-
-from pydantic import BaseModel, ConfigDict
 
 from bot.config.models import Member, Pipeline, TeamConfig
 from bot.domain.names import find_pipeline, unknown_pipeline_message
@@ -63,10 +62,14 @@ def has_digit(word: str) -> bool:
     return any(c.isdigit() for c in word)
 
 
-class OncallQuery(BaseModel):
-    model_config = ConfigDict(frozen=True)
+QueryKind = Literal["now", "week", "schedule", "help", "shifts", "next"]
 
-    kind: Literal["now", "week", "schedule", "help", "shifts", "next"]
+
+# A dataclass, not a model: built only here, from values already checked, on every
+# `/oncall` (a model's construction was a fifth of the answer's own time, issue #14).
+@dataclass(frozen=True, slots=True)
+class OncallQuery:
+    kind: QueryKind
     at: datetime
     asked: str = "now"
     pipeline: Pipeline | None = None
@@ -209,9 +212,7 @@ def parse_oncall(cfg: TeamConfig, text: str, now: datetime) -> OncallQuery:
             return OncallQuery(kind="help", at=now)
         if sub == "now":
             if not rest:
-                # The answer asked most, with nothing typed to check: built without
-                # validation, a fifth of the answer's own time under load (issue #14).
-                return OncallQuery.model_construct(kind="now", at=now)
+                return OncallQuery(kind="now", at=now)
             named = _only_pipeline(cfg, "/oncall now", rest, USAGE["now"])
             return OncallQuery(kind="now", at=now, pipeline=named)
         if sub == "at":
