@@ -13,6 +13,13 @@ health check (which pings Redis); the bare app's, the interpreter, slack-bolt an
 One untimed start of each warms the file cache; then RUNS starts of each, alternating (bot,
 bare, bare, bot, ...). Prints every start, the medians and the ratio bot/bare (goal <= 1.3);
 exits 1 when the goal is missed, the figures printed either way.
+
+Then where the difference goes: the imports alone, each set timed in a fresh interpreter on
+the server's core (median of RUNS, alternating): the bare app's (slack-bolt, aiohttp); those
+plus redis-py and pydantic, the two libraries of the design card that `/healthz` cannot
+answer without (it pings Redis; the settings are a pydantic model), before a line of the
+bot runs; and everything `serve` imports. "Floor" is the ratio a bot would have that only
+imported those two libraries and otherwise started exactly as fast as the bare app.
 """
 
 from __future__ import annotations
@@ -21,14 +28,57 @@ import argparse
 import asyncio
 import os
 import statistics
+import subprocess
 import sys
 
 import redis.asyncio as aioredis
-from servers import LOG_DIR, Kind, Server
+from servers import LOG_DIR, ROOT, Kind, Server
 
 from bot.devtools.fakeslack import FakeSlack
 
 GOAL = 1.3
+BARE_IMPORTS = "slack_bolt.async_app, slack_bolt.adapter.aiohttp, aiohttp.web"
+IMPORT_SETS = {
+    "bare app": BARE_IMPORTS,
+    "+ redis-py and pydantic": f"{BARE_IMPORTS}, redis.asyncio, pydantic",
+    # What `oncall-bot serve` imports before /healthz answers (bot/cli/serve.py _serve).
+    "everything serve imports": f"{BARE_IMPORTS}, bot.cli, bot.cli.serve, bot.app, "
+    "bot.server, bot.runtime, bot.store.connection",
+}
+
+
+def import_ms(modules: str, core: int) -> float:
+    """Milliseconds to import `modules` in a fresh interpreter pinned to `core`. Isolated
+    (-I): no current directory on the path, as the installed console script runs; the
+    bytecode is written by the servers' starts above. With the collector off, as `serve`
+    imports (bot/launch.py), so that the sets differ only in what they import."""
+    code = f"import gc, time; gc.disable(); t = time.perf_counter(); import {modules}; "
+    code += "print((time.perf_counter() - t) * 1000)"
+    out = subprocess.run(
+        ["taskset", "-c", str(core), sys.executable, "-I", "-c", code],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    return float(out.stdout.split()[-1])
+
+
+def import_breakdown(runs: int, core: int, bare_start_ms: float) -> None:
+    times: dict[str, list[float]] = {name: [] for name in IMPORT_SETS}
+    for _ in range(runs):
+        for name, modules in IMPORT_SETS.items():
+            times[name].append(import_ms(modules, core))
+    med = {name: statistics.median(t) for name, t in times.items()}
+    base = med["bare app"]
+    print(f"imports alone (collector off), fresh interpreter on core {core}, medians of {runs}:")
+    for name, ms in med.items():
+        print(f"  {name:<26} {ms:6.0f} ms  (+{ms - base:4.0f} ms over the bare app's)")
+    libraries = med["+ redis-py and pydantic"] - base
+    floor = (bare_start_ms + libraries) / bare_start_ms
+    print(
+        f"floor: the bare app's start plus those two libraries' imports "
+        f"{bare_start_ms + libraries:.0f} ms, ratio {floor:.2f}; the bot's own imports and "
+        f"set-up add {med['everything serve imports'] - med['+ redis-py and pydantic']:.0f} ms"
+        " of imports on top"
+    )
 
 
 async def start_once(kind: Kind, slack: FakeSlack, url: str, core: int) -> float:
@@ -74,6 +124,7 @@ async def main(args: argparse.Namespace) -> int:
         f"medians of {args.runs}: bot {bot * 1000:.0f} ms, bare {bare * 1000:.0f} ms; "
         f"ratio bot/bare {ratio:.2f} (goal <= {GOAL}: {'PASS' if ok else 'FAIL'})"
     )
+    import_breakdown(args.runs, args.server_core, bare * 1000)
     return 0 if ok else 1
 
 
