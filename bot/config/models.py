@@ -340,7 +340,11 @@ class TeamConfig(Strict):
         raise KeyError(initials)
 
     def member_by_slack_id(self, slack_id: str) -> Member | None:
-        return next((m for m in self.members if m.slack_id == slack_id), None)
+        # A loop, not next() over a generator: run on every request (issue #14).
+        for m in self.members:
+            if m.slack_id == slack_id:
+                return m
+        return None
 
     def pipeline(self, slug: str) -> Pipeline:
         for p in self.pipelines:
