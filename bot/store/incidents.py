@@ -297,9 +297,16 @@ class IncidentStore:
         )
 
     async def events(self, incident_id: str) -> list[IncidentEvent]:
-        """The incident's log, oldest first (empty once it expired)."""
-        raw = await self.redis.lrange(keys.incident_events(incident_id), 0, -1)
-        return [IncidentEvent.model_validate_json(packing.unpack(str(r))) for r in raw]
+        """The incident's log, oldest first (empty once it expired): folded into its hash
+        since it closed, in its list before that (and after, for an incident closed before
+        logs were folded), in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(keys.incident(incident_id))
+        pipe.lrange(keys.incident_events(incident_id), 0, -1)
+        fields, listed = await pipe.execute()
+        folded = packing.folded_log({str(k): str(v) for k, v in fields.items()})
+        raw = folded + [str(r) for r in listed]
+        return [IncidentEvent.model_validate_json(packing.unpack(r)) for r in raw]
 
     async def set_message(self, incident_id: str, channel: str, ts: str) -> None:
         await self.redis.hset(

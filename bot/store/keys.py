@@ -20,14 +20,16 @@ ALERTS_RECORDED = PREFIX + "alerts:recorded"  # capped list of alerts that paged
 def incident(incident_id: str) -> str:
     """Hash: d0..d<dn-1> and dn (the Incident, packed and chunked, see packing.py; `data`,
     plain JSON, in records written before packing), version, msg_channel, msg_ts, count
-    (absent until an alert joins: 1), last_value, checklist."""
+    (absent until an alert joins: 1), last_value, checklist; once closed, l0..l<ln-1> and
+    ln: its log, folded in from incident_events (incident_scripts.LOG_FN)."""
     return f"{PREFIX}incident:{incident_id}"
 
 
 def incident_events(incident_id: str) -> str:
-    """List of IncidentEvent JSON (packed), oldest first: the incident's log (the RCA timeline),
-    appended by the same script that commits each transition; expires with the incident.
-    The scripts build it as incident(id) .. ':events'."""
+    """List of IncidentEvent JSON (packed), oldest first: the log (the RCA timeline) of an
+    open incident, appended by the same script that commits each transition. The close
+    folds it into the incident's hash and deletes it (incident_scripts.LOG_FN). The scripts
+    build it as incident(id) .. ':events'."""
     return f"{incident(incident_id)}:events"
 
 

@@ -27,6 +27,9 @@ PREFIX = "~"
 CHUNK = 60
 COUNT_FIELD = "dn"
 LEGACY_FIELD = "data"  # the whole record as plain JSON, as stored before packing
+# A closed incident's log, folded into its hash (incident_scripts.LOG_FN): l0..l<ln-1>.
+LOG_COUNT_FIELD = "ln"
+LOG_SEPARATOR = "\n"  # neither a packed record nor JSON holds a raw newline
 
 # Never edit: every record written with prefix ~ needs exactly these bytes to be read.
 _ZDICT_Z1 = (
@@ -101,3 +104,11 @@ def record(fields: Mapping[str, str]) -> str | None:
         return unpack("".join(fields[f"d{n}"] for n in range(count)))
     legacy = fields.get(LEGACY_FIELD)
     return None if legacy is None else unpack(legacy)
+
+
+def folded_log(fields: Mapping[str, str]) -> list[str]:
+    """The entries of a closed incident's log as its hash holds them (LOG_FN folds them in
+    at the close), oldest first, each as stored; [] when the hash holds none."""
+    count = int(fields.get(LOG_COUNT_FIELD, "0"))
+    text = "".join(fields.get(f"l{n}", "") for n in range(count))
+    return text.split(LOG_SEPARATOR) if text else []

@@ -23,7 +23,7 @@ from redis.exceptions import WatchError
 from bot.domain.notices import Notice
 from bot.domain.rca import IncidentEvent
 from bot.domain.status_updates import StatusUpdate, StatusUpdateError
-from bot.store import keys
+from bot.store import incident_scripts, keys
 from bot.store.incident_records import event_record
 from bot.store.outbox import Outbox
 
@@ -44,6 +44,7 @@ class StatusUpdateStore:
         # Kept as long as a closed incident is; refreshed by every update.
         self.retention = retention
         self.outbox = outbox
+        self._log_event = redis.register_script(incident_scripts.LOG_EVENT)
 
     async def save(
         self,
@@ -80,7 +81,16 @@ class StatusUpdateStore:
                         due = update.next_due.timestamp()
                         pipe.zadd(keys.STATUS_DUE, {update.incident_id: due})
                     if event is not None:
-                        pipe.rpush(keys.incident_events(update.incident_id), event_record(event))
+                        # Through the script: once the incident closed, its log lives in its
+                        # hash, and a plain RPUSH would start a list that never expires.
+                        await self._log_event(
+                            keys=[
+                                keys.incident(update.incident_id),
+                                keys.incident_events(update.incident_id),
+                            ],
+                            args=[event_record(event)],
+                            client=pipe,
+                        )
                     await self.outbox.enqueue(notices, now, pipe=pipe)
                     await pipe.execute()
                     return update, True

@@ -13,7 +13,8 @@ from redis.asyncio import Redis
 from bot.domain.incident import Incident, Mode, Paged, Severity, Status
 from bot.domain.rca import EventKind, IncidentEvent
 from bot.domain.schedule import LadderRole, Rung
-from bot.store import keys, packing
+from bot.store import incident_scripts, keys, packing
+from bot.store.incident_records import event_record
 from bot.store.incidents import IncidentStore
 from bot.store.outbox import Outbox
 
@@ -137,3 +138,96 @@ async def test_an_incident_stored_before_packing_is_read_and_rewritten_packed(
     assert "data" not in fields
     after = await store.get("INC-7")
     assert after is not None and after.incident == acked
+
+
+async def _close(store: IncidentStore, incident_id: str, events: list[IncidentEvent]) -> None:
+    before = await store.get(incident_id)
+    assert before is not None
+    after = before.incident.model_copy(
+        update={"status": Status.RESOLVED, "resolved_by": "PR", "resolved_at": NOW}
+    )
+    assert await store.commit(before, after, [], NOW, events=events)
+
+
+async def _log_after_close(redis: Redis, incident_id: str, event: IncidentEvent) -> None:
+    """An entry logged once the incident closed, as StatusUpdateStore.save logs one."""
+    script = redis.register_script(incident_scripts.LOG_EVENT)
+    keys_ = [keys.incident(incident_id), keys.incident_events(incident_id)]
+    await script(keys=keys_, args=[event_record(event)])
+
+
+def _events(n: int, kind: EventKind = EventKind.NOTE) -> list[IncidentEvent]:
+    # Details that compress poorly, so entries pass a chunk's length.
+    return [
+        IncidentEvent(at=NOW + timedelta(minutes=i), kind=kind, detail=f"{i} {i * 7919 % 1009}")
+        for i in range(n)
+    ]
+
+
+async def test_closing_folds_the_log_into_the_incident_hash(store_redis: Redis) -> None:
+    store = IncidentStore(store_redis, timedelta(days=90), Outbox(store_redis))
+    incident_id = await _open(store, _incident())
+    notes = _events(5)
+    before = await store.get(incident_id)
+    assert before is not None
+    assert await store.commit(before, before.incident, [], NOW, events=notes[:2])
+    resolve = IncidentEvent(at=NOW, kind=EventKind.RESOLVE, who="PR")
+    await _close(store, incident_id, [*notes[2:], resolve])
+
+    logged = await store.events(incident_id)
+    assert [e.kind for e in logged] == [EventKind.OPENED, *[e.kind for e in notes], "resolve"]
+    assert logged[1:6] == notes
+    # The list is gone, the hash holds the log in listpack-sized chunks and expires.
+    assert not await store_redis.exists(keys.incident_events(incident_id))
+    fields = {
+        str(k): str(v) for k, v in (await store_redis.hgetall(keys.incident(incident_id))).items()
+    }
+    assert int(fields[packing.LOG_COUNT_FIELD]) > 1
+    assert all(len(v) <= 64 for v in fields.values())
+    assert 0 < await store_redis.ttl(keys.incident(incident_id)) <= 90 * 86400
+    if not isinstance(store_redis, FakeAsyncRedis):  # fakeredis reports no encodings
+        assert await store_redis.object("encoding", keys.incident(incident_id)) == "listpack"
+
+    # What is logged after the close (a status update submitted as it closed) joins the
+    # folded log; no list appears that nothing would expire.
+    late = IncidentEvent(at=NOW, kind=EventKind.STATUS_POST, who="PR", detail="Resolved: ok")
+    await _log_after_close(store_redis, incident_id, late)
+    assert (await store.events(incident_id))[-1] == late
+    assert len(await store.events(incident_id)) == 8
+    assert not await store_redis.exists(keys.incident_events(incident_id))
+
+
+async def test_an_open_incidents_log_stays_a_list(store_redis: Redis) -> None:
+    store = IncidentStore(store_redis, timedelta(days=90), Outbox(store_redis))
+    incident_id = await _open(store, _incident())
+    note = _events(1)[0]
+    await _log_after_close(store_redis, incident_id, note)  # the script, on an open incident
+    assert await store_redis.llen(keys.incident_events(incident_id)) == 2
+    assert [e.kind for e in await store.events(incident_id)] == [EventKind.OPENED, "note"]
+
+
+async def test_a_log_closed_before_folding_existed_still_reads(store_redis: Redis) -> None:
+    store = IncidentStore(store_redis, timedelta(days=90), Outbox(store_redis))
+    incident_id = await _open(store, _incident())
+    await _close(store, incident_id, [])
+    # As such an incident was left: its log a list expiring with it, no folded log.
+    fields = await store_redis.hgetall(keys.incident(incident_id))
+    folded = packing.folded_log({str(k): str(v) for k, v in fields.items()})
+    await store_redis.hdel(
+        keys.incident(incident_id), packing.LOG_COUNT_FIELD, *(f"l{n}" for n in range(9))
+    )
+    await store_redis.rpush(keys.incident_events(incident_id), *folded)
+    await store_redis.expire(keys.incident_events(incident_id), 3600)
+    late = _events(1)[0]
+    await _log_after_close(store_redis, incident_id, late)
+    assert [e.kind for e in await store.events(incident_id)] == [EventKind.OPENED, "note"]
+    assert 0 < await store_redis.ttl(keys.incident_events(incident_id)) <= 3600
+
+
+def test_folded_log_splits_what_the_fold_joined() -> None:
+    entries = [event_record(e) for e in _events(4)]
+    text = packing.LOG_SEPARATOR.join(entries)
+    fields = {f"l{n}": text[i : i + 60] for n, i in enumerate(range(0, len(text), 60))}
+    fields[packing.LOG_COUNT_FIELD] = str(len(fields))
+    assert packing.folded_log(fields) == entries
+    assert packing.folded_log({}) == []
