@@ -77,7 +77,7 @@ def bolt_request(
     """The AsyncBoltRequest Bolt's constructor would build from `text`, from the body parsed
     already: the constructor parses its body again and builds a context from it, which a
     request built empty and then filled would build twice (issue #14).
-    tests/http/test_bolt_request.py holds the two equal, attribute for attribute."""
+    tests/test_http_parsing.py holds the two equal, attribute for attribute."""
     request = AsyncBoltRequest.__new__(AsyncBoltRequest)
     request.raw_body = text
     request.body = body

@@ -31,34 +31,50 @@ end
 # the incident's hash as l0..l<ln-1>: its entries joined by a newline (packed records and
 # JSON never hold a raw one) in chunks of 60 characters, so the hash stays a listpack; the
 # list is deleted. A list key costs about 190 bytes before its first entry, a fifth of a
-# closed incident kept for 90 days (issue #14). log_event appends to whichever form the
-# log is in, so an entry after the close (a status update submitted as it closed) lands in
-# the folded log rather than in a new list that nothing would expire.
+# closed incident kept for 90 days (issue #14). A log is left a list (expiring with the
+# incident, as before folding existed) when folding would not pay or not be safe: more
+# chunks than keep the hash within a listpack's 128 entries (a storm's hundreds of joins),
+# or a byte >= 0x80 (an entry written as plain JSON before packing), which a chunk
+# boundary could cut in the middle of a character the clients then cannot decode.
+# log_event appends to whichever form the log is in, so an entry after the close (a
+# status update submitted as it closed) never starts a list that nothing would expire.
 LOG_FN = """
+local LOG_MAX_FIELDS = 120
+
 local function fold_log(ikey, lkey, more)
   local n = tonumber(redis.call('HGET', ikey, 'ln') or '0')
-  local text = ''
-  for j = 0, n - 1 do text = text .. (redis.call('HGET', ikey, 'l' .. j) or '') end
+  local parts = {}
+  for j = 0, n - 1 do parts[#parts + 1] = redis.call('HGET', ikey, 'l' .. j) or '' end
   local entries = redis.call('LRANGE', lkey, 0, -1)
   for _, e in ipairs(more) do entries[#entries + 1] = e end
-  for _, e in ipairs(entries) do
-    if text == '' then text = e else text = text .. '\\n' .. e end
-  end
-  local m = 0
-  for i = 1, #text, 60 do
-    redis.call('HSET', ikey, 'l' .. m, string.sub(text, i, i + 59))
-    m = m + 1
+  local old, new = table.concat(parts), table.concat(entries, '\\n')
+  local text = new
+  if old ~= '' then text = (new == '' and old) or (old .. '\\n' .. new) end
+  local m = math.ceil(#text / 60)
+  local others = redis.call('HLEN', ikey) - n
+  if redis.call('HEXISTS', ikey, 'ln') == 0 then others = others + 1 end
+  if others + m > LOG_MAX_FIELDS or string.find(text, '[\\128-\\255]') then return false end
+  for k = 0, m - 1 do
+    redis.call('HSET', ikey, 'l' .. k, string.sub(text, k * 60 + 1, k * 60 + 60))
   end
   redis.call('HSET', ikey, 'ln', m)
   redis.call('DEL', lkey)
+  return true
 end
 
 local function log_event(ikey, lkey, entry)
-  if redis.call('HEXISTS', ikey, 'ln') == 1 then
-    fold_log(ikey, lkey, {entry})
-  else
+  if redis.call('EXISTS', lkey) == 1 then
+    redis.call('RPUSH', lkey, entry)
+  elseif redis.call('HEXISTS', ikey, 'ln') == 1 then
+    if not fold_log(ikey, lkey, {entry}) then
+      redis.call('RPUSH', lkey, entry)
+      local ttl = redis.call('PTTL', ikey)
+      if ttl > 0 then redis.call('PEXPIRE', lkey, ttl) end
+    end
+  elseif redis.call('EXISTS', ikey) == 1 then
     redis.call('RPUSH', lkey, entry)
   end
+  -- Else no incident (expired, or never there): nothing to log onto; a list would leak.
 end
 """
 
@@ -223,7 +239,7 @@ end
 if ARGV[6] == 'closed' then
   redis.call('SREM', KEYS[3], ARGV[8])
   if redis.call('GET', KEYS[5]) == ARGV[8] then redis.call('DEL', KEYS[5]) end
-  fold_log(KEYS[1], KEYS[6], {})
+  if not fold_log(KEYS[1], KEYS[6], {}) then redis.call('EXPIRE', KEYS[6], ARGV[7]) end
   redis.call('EXPIRE', KEYS[1], ARGV[7])
 end
 return 1

@@ -28,8 +28,9 @@ def incident(incident_id: str) -> str:
 def incident_events(incident_id: str) -> str:
     """List of IncidentEvent JSON (packed), oldest first: the log (the RCA timeline) of an
     open incident, appended by the same script that commits each transition. The close
-    folds it into the incident's hash and deletes it (incident_scripts.LOG_FN). The scripts
-    build it as incident(id) .. ':events'."""
+    folds it into the incident's hash and deletes it (incident_scripts.LOG_FN); a log too
+    long to fold, or closed before folding existed, stays here and expires with the
+    incident. The scripts build it as incident(id) .. ':events'."""
     return f"{incident(incident_id)}:events"
 
 

@@ -81,8 +81,8 @@ class StatusUpdateStore:
                         due = update.next_due.timestamp()
                         pipe.zadd(keys.STATUS_DUE, {update.incident_id: due})
                     if event is not None:
-                        # Through the script: once the incident closed, its log lives in its
-                        # hash, and a plain RPUSH would start a list that never expires.
+                        # Through the script: once the incident closed, its log may live in
+                        # its hash, and a plain RPUSH would start a list nothing expires.
                         await self._log_event(
                             keys=[
                                 keys.incident(update.incident_id),

@@ -231,3 +231,42 @@ def test_folded_log_splits_what_the_fold_joined() -> None:
     fields[packing.LOG_COUNT_FIELD] = str(len(fields))
     assert packing.folded_log(fields) == entries
     assert packing.folded_log({}) == []
+
+
+async def test_a_log_too_long_to_fold_stays_a_list_expiring_with_the_incident(
+    store_redis: Redis,
+) -> None:
+    """A storm's hundreds of joins: folded, they would push the hash past a listpack's 128
+    entries and double its size, so the log stays a list, as before folding existed."""
+    store = IncidentStore(store_redis, timedelta(days=90), Outbox(store_redis))
+    incident_id = await _open(store, _incident())
+    joins = _events(150, EventKind.ALERT_JOINED)
+    await store_redis.rpush(keys.incident_events(incident_id), *map(event_record, joins))
+    await _close(store, incident_id, [])
+    fields = await store_redis.hgetall(keys.incident(incident_id))
+    assert packing.LOG_COUNT_FIELD not in fields
+    assert 0 < await store_redis.ttl(keys.incident_events(incident_id)) <= 90 * 86400
+    late = _events(1)[0]
+    await _log_after_close(store_redis, incident_id, late)
+    logged = await store.events(incident_id)
+    assert len(logged) == 152 and logged[-1] == late
+    if not isinstance(store_redis, FakeAsyncRedis):  # fakeredis reports no encodings
+        assert await store_redis.object("encoding", keys.incident(incident_id)) == "listpack"
+
+
+async def test_a_log_with_plain_json_text_beyond_ascii_stays_a_list(store_redis: Redis) -> None:
+    """An entry written as plain JSON before packing, holding "é": a 60-byte chunk could end
+    inside the character, and no client decoding replies as text could read the hash."""
+    store = IncidentStore(store_redis, timedelta(days=90), Outbox(store_redis))
+    incident_id = await _open(store, _incident())
+    legacy = IncidentEvent(at=NOW, kind=EventKind.NOTE, detail="é" * 60)
+    await store_redis.rpush(keys.incident_events(incident_id), legacy.model_dump_json())
+    await _close(store, incident_id, [])
+    assert packing.LOG_COUNT_FIELD not in await store_redis.hgetall(keys.incident(incident_id))
+    assert (await store.events(incident_id))[-1] == legacy
+    assert await store_redis.ttl(keys.incident_events(incident_id)) > 0
+
+
+async def test_nothing_is_logged_onto_an_incident_that_is_not_there(store_redis: Redis) -> None:
+    await _log_after_close(store_redis, "INC-404", _events(1)[0])
+    assert not await store_redis.exists(keys.incident_events("INC-404"))
