@@ -10,23 +10,30 @@ from __future__ import annotations
 
 from bot.store.outbox_scripts import ENQUEUE_FN
 
-# put_data(key, packed): a packed record into the hash `key` as chunks of at most 60
-# characters, so the hash stays a listpack (bot/store/packing.py does the same in Python).
+# put_chunks(key, name, text): `text` into the hash `key` as fields name0, name1, ... of at
+# most 60 characters, their count in name .. 'n' (a longer old text's tail removed), so the
+# hash stays a listpack (bot/store/packing.py reads them). put_data(key, packed): a packed
+# record as the `d` chunks, replacing the plain-JSON field of records before packing.
 PUT_DATA_FN = """
-local function put_data(key, packed)
+local function put_chunks(key, name, text)
   local n = 0
-  for i = 1, #packed, 60 do
-    redis.call('HSET', key, 'd' .. n, string.sub(packed, i, i + 59))
+  for i = 1, #text, 60 do
+    redis.call('HSET', key, name .. n, string.sub(text, i, i + 59))
     n = n + 1
   end
-  local old = tonumber(redis.call('HGET', key, 'dn') or '0')
-  for j = n, old - 1 do redis.call('HDEL', key, 'd' .. j) end
-  redis.call('HSET', key, 'dn', n)
+  local old = tonumber(redis.call('HGET', key, name .. 'n') or '0')
+  for j = n, old - 1 do redis.call('HDEL', key, name .. j) end
+  redis.call('HSET', key, name .. 'n', n)
+end
+
+local function put_data(key, packed)
+  put_chunks(key, 'd', packed)
   redis.call('HDEL', key, 'data')
 end
 """
 
-# An incident's log: while it is open, the list `lkey` (keys.incident_events), appended to
+# An incident's log (needs PUT_DATA_FN before it): while it is open, the list `lkey`
+# (keys.incident_events), appended to
 # by every script that changes the incident. When it closes, fold_log moves the list into
 # the incident's hash as l0..l<ln-1>: its entries joined by a newline (packed records and
 # JSON never hold a raw one) in chunks of 60 characters, so the hash stays a listpack; the
@@ -54,10 +61,7 @@ local function fold_log(ikey, lkey, more)
   local others = redis.call('HLEN', ikey) - n
   if redis.call('HEXISTS', ikey, 'ln') == 0 then others = others + 1 end
   if others + m > LOG_MAX_FIELDS or string.find(text, '[\\128-\\255]') then return false end
-  for k = 0, m - 1 do
-    redis.call('HSET', ikey, 'l' .. k, string.sub(text, k * 60 + 1, k * 60 + 60))
-  end
-  redis.call('HSET', ikey, 'ln', m)
+  put_chunks(ikey, 'l', text)
   redis.call('DEL', lkey)
   return true
 end
@@ -80,7 +84,7 @@ end
 
 # One entry onto an incident's log, in whichever form it is (see LOG_FN).
 # KEYS: incident, event log. ARGV: the entry (incident_records.event_record).
-LOG_EVENT = LOG_FN + "log_event(KEYS[1], KEYS[2], ARGV[1])\nreturn 1\n"
+LOG_EVENT = PUT_DATA_FN + LOG_FN + "log_event(KEYS[1], KEYS[2], ARGV[1])\nreturn 1\n"
 
 # join_count(key): one more alert in the incident. `count` is absent while the opening alert
 # is the only one (bot/store/incidents.py reads that as 1): a field fewer in every record.

@@ -97,11 +97,20 @@ def stale(fields: Mapping[str, str], written: Mapping[str, str]) -> list[str]:
     return out
 
 
+def _joined(fields: Mapping[str, str], name: str) -> str | None:
+    """The text a hash holds as chunks name0, name1, ... with their count in name + "n"
+    (chunks, and incident_scripts.PUT_DATA_FN's put_chunks), or None when it holds none."""
+    count = fields.get(f"{name}n")
+    if count is None:
+        return None
+    return "".join(fields[f"{name}{n}"] for n in range(int(count)))
+
+
 def record(fields: Mapping[str, str]) -> str | None:
     """The JSON of the record held in a hash's fields, or None when it holds none."""
-    if COUNT_FIELD in fields:
-        count = int(fields[COUNT_FIELD])
-        return unpack("".join(fields[f"d{n}"] for n in range(count)))
+    packed = _joined(fields, "d")
+    if packed is not None:
+        return unpack(packed)
     legacy = fields.get(LEGACY_FIELD)
     return None if legacy is None else unpack(legacy)
 
@@ -109,6 +118,5 @@ def record(fields: Mapping[str, str]) -> str | None:
 def folded_log(fields: Mapping[str, str]) -> list[str]:
     """The entries of a closed incident's log as its hash holds them (LOG_FN folds them in
     at the close), oldest first, each as stored; [] when the hash holds none."""
-    count = int(fields.get(LOG_COUNT_FIELD, "0"))
-    text = "".join(fields.get(f"l{n}", "") for n in range(count))
+    text = _joined(fields, "l")
     return text.split(LOG_SEPARATOR) if text else []
