@@ -156,14 +156,14 @@ def test_before_the_rotation_starts_it_says_when(config: TeamConfig, cal: Holida
     ("overrides", "wanted"),
     [
         ((), ["*Backup* now, until Mon 1 Sep 2025, 09:00 IST", "— rotation week 1"]),
-        ((), ["*Primary* Mon 1 Sep 2025, 09:00 IST → Mon 8 Sep 2025, 09:00 IST (in 3 d 23 h)"]),
+        ((), ["*Primary* Mon 1 Sep 2025, 09:00 → Mon 8 Sep 2025, 09:00 IST (in 3 d 23 h)"]),
         (
             (
                 Override(
                     id=4, start=ist("2025-09-03 00:00"), end=ist("2025-09-04 00:00"), a="PR", b="CW"
                 ),
             ),
-            ["*Backup* Wed 3 Sep 2025, 00:00 IST → Thu 4 Sep 2025, 00:00 IST", "swap #4 with CW"],
+            ["*Backup* Wed 3 Sep 2025, 00:00–24:00 IST", "swap #4 with CW"],
         ),
         ((), ["Diwali exchange"]),
     ],

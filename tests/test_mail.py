@@ -97,7 +97,7 @@ def test_opened_email(config: TeamConfig) -> None:
         "Severity: SEV1",
         "Summary: Aggregate profit late: last success 05:10",
         "Signal: freshness",
-        "Opened: Wed 2025-09-03 12:00 IST by monitoring (alert)",
+        "Opened: Wed 3 Sep 2025, 12:00 IST by monitoring (alert)",
         "Paging: Primary Alex Mehta (AM)",
         "RCA: due within 5 business days of resolution (investor-facing Sev-1/Sev-2).",
         "",
@@ -109,7 +109,7 @@ def test_opened_by_a_person_and_times_in_the_given_zone(config: TeamConfig) -> N
     from zoneinfo import ZoneInfo
 
     mail = incident_opened_email(incident(opened_by="PR"), config, ZoneInfo("UTC"))
-    assert "Opened: Wed 2025-09-03 06:30 UTC by Priya Rao (PR)" in mail.body
+    assert "Opened: Wed 3 Sep 2025, 06:30 UTC by Priya Rao (PR)" in mail.body
     off_roster = incident_opened_email(incident(opened_by="<@U0XYZ>"), config, IST)
     assert "by Slack user U0XYZ" in off_roster.body
 
@@ -134,10 +134,10 @@ def test_resolved_email(config: TeamConfig) -> None:
     lines = mail.body.splitlines()
     assert lines[0] == "INC-7 was resolved after 1 h 5 min."
     assert (
-        "Acknowledged: Wed 2025-09-03 12:04 IST by Alex Mehta (AM), 4 min 30 s after the page"
+        "Acknowledged: Wed 3 Sep 2025, 12:04 IST by Alex Mehta (AM), 4 min 30 s after the page"
         in lines
     )
-    assert "Resolved: Wed 2025-09-03 13:05 IST by Priya Rao (PR)" in lines
+    assert "Resolved: Wed 3 Sep 2025, 13:05 IST by Priya Rao (PR)" in lines
     assert "Time to resolve: 1 h 5 min" in lines
 
 
@@ -150,7 +150,7 @@ def test_resolved_without_ack_and_automatically(config: TeamConfig) -> None:
         IST,
     )
     assert "Acknowledged: not before it was resolved" in mail.body
-    assert "Resolved: Thu 2025-09-04 14:00 IST closed automatically" in mail.body
+    assert "Resolved: Thu 4 Sep 2025, 14:00 IST closed automatically" in mail.body
     assert "Time to resolve: 1 d 2 h" in mail.body
     with pytest.raises(ValueError, match="INC-7 is not resolved"):
         incident_resolved_email(incident(), config, IST)
@@ -266,7 +266,7 @@ async def test_an_incident_opened_email_arrives(
     assert body is not None
     text = body.get_content().replace("\r\n", "\n")  # as it came over the wire
     assert text == sent.body
-    assert "Opened: Wed 2025-09-03 12:00 IST by monitoring (alert)" in text
+    assert "Opened: Wed 3 Sep 2025, 12:00 IST by monitoring (alert)" in text
 
 
 # Loopback only: aiosmtpd warns that AUTH without TLS is unsafe, which is the point here.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,6 +19,7 @@ from bot.config.models import TeamConfig
 from bot.domain.durations import human_duration
 from bot.domain.incident import AUTO, Incident, Severity
 from bot.domain.schedule import LadderRole
+from bot.domain.timefmt import stamp
 
 # The policy's "Contacts" list: policy.toml's `email_to` as shipped.
 DEFAULT_EMAIL_TO: tuple[str, ...] = ("data-eng-oncall@company.example",)
@@ -77,12 +78,6 @@ def wants_email(incident: Incident, cfg: TeamConfig) -> bool:
     return pipeline.investor and incident.severity in EMAIL_SEVERITIES
 
 
-def local_time(at: datetime, zone: tzinfo) -> str:
-    """`Wed 2025-09-03 12:00 IST`."""
-    local = at.astimezone(zone)
-    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
-
-
 def person(cfg: TeamConfig, who: str) -> str:
     """A roster member's name (`Priya Rao (PR)`); `monitoring` for an alert; a Slack user id
     for someone off the roster (email cannot render a mention)."""
@@ -130,9 +125,7 @@ def _body(lines: Sequence[str]) -> str:
 
 def incident_opened_email(incident: Incident, cfg: TeamConfig, zone: tzinfo) -> Email:
     lines = [f"{incident.id} was opened.", "", *_facts(incident, cfg)]
-    lines.append(
-        f"Opened: {local_time(incident.opened_at, zone)} by {person(cfg, incident.opened_by)}"
-    )
+    lines.append(f"Opened: {stamp(incident.opened_at, zone)} by {person(cfg, incident.opened_by)}")
     primary = [r for r in incident.ladder if r.role is LadderRole.PRIMARY]
     if primary:
         lines.append("Paging: Primary " + " and ".join(person(cfg, r.member) for r in primary))
@@ -151,13 +144,11 @@ def incident_resolved_email(incident: Incident, cfg: TeamConfig, zone: tzinfo) -
         raise ValueError(f"{incident.id} is not resolved")
     took = human_duration(incident.resolved_at - incident.opened_at)
     lines = [f"{incident.id} was resolved after {took}.", "", *_facts(incident, cfg)]
-    lines.append(
-        f"Opened: {local_time(incident.opened_at, zone)} by {person(cfg, incident.opened_by)}"
-    )
+    lines.append(f"Opened: {stamp(incident.opened_at, zone)} by {person(cfg, incident.opened_by)}")
     if incident.acked_at is not None and incident.acked_by is not None:
         after = human_duration(incident.acked_at - incident.opened_at)
         lines.append(
-            f"Acknowledged: {local_time(incident.acked_at, zone)} by "
+            f"Acknowledged: {stamp(incident.acked_at, zone)} by "
             f"{person(cfg, incident.acked_by)}, {after} after the page"
         )
     else:
@@ -167,7 +158,7 @@ def incident_resolved_email(incident: Incident, cfg: TeamConfig, zone: tzinfo) -
         if incident.resolved_by == AUTO
         else f"by {person(cfg, incident.resolved_by)}"
     )
-    lines.append(f"Resolved: {local_time(incident.resolved_at, zone)} {who}")
+    lines.append(f"Resolved: {stamp(incident.resolved_at, zone)} {who}")
     lines.append(f"Time to resolve: {took}")
     lines.append(
         f"RCA: due within {cfg.policy.rca_business_days} business days "

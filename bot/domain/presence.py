@@ -19,7 +19,7 @@ from bot.domain.calendar import HolidayCalendar
 from bot.domain.durations import human_duration
 from bot.domain.schedule import BeforeRotation, Override, Segment, segments
 from bot.domain.shifts import Shift, reason_for
-from bot.domain.timefmt import stamp
+from bot.domain.timefmt import period, stamp
 
 # How far ahead to look for the end of the current stretch: a rotation where one pair held
 # the roles for longer than this would show "until" this far ahead, which stays true.
@@ -166,7 +166,7 @@ def due_shift_notices(
 def shift_notice_text(cfg: TeamConfig, notice: ShiftNotice, now: datetime) -> str:
     """The DM: the role, the window in the rotation's zone, and why."""
     s, tz = notice.shift, cfg.rotation.tz
-    window = f"{stamp(s.start, tz)} → {stamp(s.end, tz)}"
+    window = period(s.start, s.end, tz)
     if notice.when == "ahead":
         head = f":calendar: You are *{s.role}* in {human_duration(s.start - now)}"
     else:

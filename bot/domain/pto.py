@@ -6,7 +6,7 @@ Pure: the caller passes the approved swaps and recorded PTO it read from the sto
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -15,7 +15,6 @@ from bot.config.models import TeamConfig
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.schedule import holiday_label, segments
 from bot.domain.swaps import Swap, Window, describe_window, overrides
-from bot.domain.timefmt import day_label, zone_label
 
 REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
     ("7d", timedelta(days=7)),
@@ -31,15 +30,6 @@ class Pto(BaseModel):
     start: datetime
     end: datetime
     created_at: datetime
-
-
-def span(start: datetime, end: datetime, zone: tzinfo) -> str:
-    """`Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST`: a window with both weekdays, so
-    nobody has to work out which day an end of "00:00" belongs to."""
-    s, e = start.astimezone(zone), end.astimezone(zone)
-    s_label, e_label = zone_label(zone, start), zone_label(zone, end)
-    s_zone = "" if s_label == e_label else f" {s_label}"
-    return f"{day_label(s.date())} {s:%H:%M}{s_zone} – {day_label(e.date())} {e:%H:%M} {e_label}"
 
 
 def merge_pto(

@@ -14,13 +14,14 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.config.models import Pipeline, TeamConfig
 from bot.domain.calendar import HolidayCalendar
-from bot.domain.timefmt import zone_label
+from bot.domain.timefmt import period, stamp, zone_label
 
 
 class BeforeRotation(ValueError):
     def __init__(self, start: datetime) -> None:
-        label = zone_label(start.tzinfo or ZoneInfo("UTC"), start)
-        super().__init__(f"no rotation defined before {start:%Y-%m-%d %H:%M} {label}")
+        super().__init__(
+            f"no rotation defined before {stamp(start, start.tzinfo or ZoneInfo('UTC'))}"
+        )
         self.start = start
 
 
@@ -366,6 +367,4 @@ def _span(seg: Segment, tz: ZoneInfo) -> str:
     midnight = time(0)
     if s.time() == midnight and e.time() == midnight and (e.date() - s.date()).days == 1:
         return f"{s:%Y-%m-%d}"
-    if s.date() == e.date():
-        return f"{s:%Y-%m-%d %H:%M}–{e:%H:%M}"
-    return f"{s:%Y-%m-%d %H:%M}–{e:%Y-%m-%d %H:%M}"
+    return period(seg.start, seg.end, tz)

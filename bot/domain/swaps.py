@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.config.models import TeamConfig
 from bot.domain.calendar import HolidayCalendar
 from bot.domain.schedule import BeforeRotation, Override, segments, week_bounds, week_start
-from bot.domain.timefmt import plural, zone_label
+from bot.domain.timefmt import period, plural, zone_label
 from bot.domain.timeparse import TimeParseError, parse_instant, parse_window
 
 
@@ -188,9 +188,7 @@ def describe_window(window: Window, tz: ZoneInfo) -> str:
         if last == s.date():
             return f"{s:%Y-%m-%d}"
         return f"{s:%Y-%m-%d}..{last:%Y-%m-%d}"
-    if s.date() == e.date():
-        return f"{s:%Y-%m-%d %H:%M}–{e:%H:%M} {zone_label(tz, window.start)}"
-    return f"{s:%Y-%m-%d %H:%M} → {e:%Y-%m-%d %H:%M} {zone_label(tz, window.start)}"
+    return period(window.start, window.end, tz)
 
 
 # ---------------------------------------------------------------------------- the rules

@@ -5,7 +5,7 @@ every host."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -32,12 +32,6 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else many or word + 's'}"
 
 
-def when(at: datetime, zone: tzinfo) -> str:
-    """`2025-09-03 12:00 IST`: the compact form used in schedule and page replies."""
-    local = at.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {zone_label(zone, at)}"
-
-
 def day_label(day: date) -> str:
     """`Mon 27 Oct 2025`: the weekday, because "due Monday" is how people plan."""
     return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
@@ -47,3 +41,19 @@ def stamp(at: datetime, zone: tzinfo) -> str:
     """`Fri 17 Oct 2025, 14:05 IST`: an instant as the team reads it, in the rotation zone."""
     local = at.astimezone(zone)
     return f"{day_label(local.date())}, {local:%H:%M} {zone_label(zone, at)}"
+
+
+def period(start: datetime, end: datetime, zone: tzinfo) -> str:
+    """A window as the team reads it, each end with its weekday: `Wed 3 Sep 2025, 10:00–18:00
+    IST` within a day; `Tue 28 Oct 2025, 00:00 → Wed 29 Oct 2025, 24:00 IST` across days. An
+    end at midnight is written 24:00 of the day before, so a window always names its last
+    day (nobody has to work out that "until Thu 00:00" means through Wednesday)."""
+    s, e = start.astimezone(zone), end.astimezone(zone)
+    s_label, e_label = zone_label(zone, start), zone_label(zone, end)
+    e_day, e_time = e.date(), f"{e:%H:%M}"
+    if e.time() == time(0) and e > s:
+        e_day, e_time = e_day - timedelta(days=1), "24:00"
+    s_zone = "" if s_label == e_label else f" {s_label}"
+    if e_day == s.date() and not s_zone:
+        return f"{day_label(s.date())}, {s:%H:%M}–{e_time} {e_label}"
+    return f"{day_label(s.date())}, {s:%H:%M}{s_zone} → {day_label(e_day)}, {e_time} {e_label}"

@@ -39,7 +39,7 @@ from bot.domain.incident import AUTO, Incident, Signal, TransitionError
 from bot.domain.notices import ChannelPost, Notice, ThreadReply
 from bot.domain.runs import RunReport, local_at, quality_breach
 from bot.domain.schedule import BeforeRotation
-from bot.domain.timefmt import when
+from bot.domain.timefmt import stamp
 from bot.metrics import Metrics
 from bot.services.paging import PagingService
 from bot.store.runs import KEEP, NOTHING, PENDING, RunStore
@@ -100,7 +100,7 @@ class RunService:
             raise RunRejected(
                 f"{field} {filed_at(run).isoformat()} is more than "
                 f"{human_duration(AHEAD_MAX)} ahead of the bot's clock "
-                f"({when(now, self.zone)}); check the DAG host's clock"
+                f"({stamp(now, self.zone)}); check the DAG host's clock"
             )
         pipeline = self.config.pipeline(run.pipeline)
         put = await self.store.put(run, now)
@@ -109,7 +109,7 @@ class RunService:
             assert old is not None and old.ended_at is not None  # only finished ones are kept
             why = "a running report does not replace a finished one"
             if run.ended_at is not None:
-                why = f"that report ends later ({when(old.ended_at, self.zone)})"
+                why = f"that report ends later ({stamp(old.ended_at, self.zone)})"
             said = f"not stored: run {run.run_id} was already reported {old.status.value}; {why}"
             return Recorded(stored=False, detail=said)
         out = Recorded(stored=True, detail="stored")
@@ -202,7 +202,7 @@ class RunService:
         assert state.alert_key is not None and state.due is not None
         text = f":hourglass_flowing_sand: {state.message}."
         text += (
-            f" An alert follows at {when(state.due + self.freshness, self.zone)} unless it lands."
+            f" An alert follows at {stamp(state.due + self.freshness, self.zone)} unless it lands."
         )
         post = ChannelPost(
             channel=pipeline.channel,

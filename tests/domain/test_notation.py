@@ -105,7 +105,7 @@ def test_a_swap_on_a_critical_holiday_keeps_both_notations(
     [week] = week_views(config, cal, 7, 1, [swap])
     assert week.annotations == (
         "2025-10-20 (Diwali): PR⇄SK",
-        "2025-10-20 00:00–09:00: SK→AM (swap #5)",
+        "Mon 20 Oct 2025, 00:00–09:00 IST: SK→AM (swap #5)",
     )
     # The holiday note goes to the exchanged who still hold a role, in the holiday's own
     # notation: not to SK (who gave the role away), nor AM (who is not in the exchange).

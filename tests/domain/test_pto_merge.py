@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.pto import Pto, PtoRefused, check_cancel, merge_pto, span
+from bot.domain.pto import Pto, PtoRefused, check_cancel, merge_pto
 from tests.conftest import ist
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -54,19 +54,3 @@ def test_check_cancel_says_why_not() -> None:
     with pytest.raises(PtoRefused, match="already over"):
         check_cancel(pto, 2, "PR", ist("2025-09-04 00:00"))
     assert check_cancel(pto, 2, "PR", ist("2025-09-03 12:00")) == pto  # under way
-
-
-def test_span_names_both_weekdays_in_the_rotation_zone() -> None:
-    assert (
-        span(ist("2025-09-03 00:00"), ist("2025-09-04 00:00"), IST)
-        == "Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST"
-    )
-    assert (
-        span(ist("2025-09-03 09:00"), ist("2025-09-03 18:30"), ZoneInfo("UTC"))
-        == "Wed 3 Sep 2025 03:30 – Wed 3 Sep 2025 13:00 UTC"
-    )
-    london = ZoneInfo("Europe/London")  # a window across a DST change names both zones
-    assert (
-        span(ist("2025-10-25 12:00"), ist("2025-10-27 12:00"), london)
-        == "Sat 25 Oct 2025 07:30 BST – Mon 27 Oct 2025 06:30 GMT"
-    )

@@ -124,7 +124,7 @@ def test_extra_company_holiday_can_be_critical(config: TeamConfig) -> None:
 
 
 def test_before_the_start(config: TeamConfig, cal: HolidayCalendar) -> None:
-    with pytest.raises(BeforeRotation, match="no rotation defined before 2025-08-25 09:00"):
+    with pytest.raises(BeforeRotation, match="no rotation defined before Mon 25 Aug 2025, 09:00"):
         resolve(config, cal, ist("2025-08-25 08:59"))
 
 

@@ -410,7 +410,7 @@ async def test_alert_before_the_rotation_starts_is_rejected_not_lost_silently(
     assert resp.status == 207
     [bad] = resp.json["rejected"]
     assert bad["index"] == 0
-    assert bad["error"].startswith("cannot page: no rotation defined before 2025-08-25 09:00")
+    assert bad["error"].startswith("cannot page: no rotation defined before Mon 25 Aug 2025, 09:00")
     [ok] = resp.json["accepted"]
     assert (ok["pipeline"], ok["mode"]) == ("growth-daily", "notify")
 

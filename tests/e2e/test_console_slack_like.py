@@ -68,7 +68,7 @@ async def test_a_redraw_prints_only_what_changed_and_numbers_stay(harness: Harne
     assert "Summary: DAU late" not in ack  # unchanged, so not reprinted
     tick = text.split("PR> tick 5\n")[1].split("PR> press 2")[0]
     assert "[#investor-kpis › thread, updated]\nDiagnostics checklist: Growth" in tick
-    assert "    5. [x] 1. Stream lag  (✓ Priya Rao · 2025-09-03 12:00 IST)" in tick
+    assert "    5. [x] 1. Stream lag  (✓ Priya Rao · Wed 3 Sep 2025, 12:00 IST)" in tick
     assert "2. Ingestion rate" not in tick
     assert len(tick.strip().splitlines()) < 10
     resolved = text.split("PR> press 2\n")[1]
@@ -83,7 +83,7 @@ async def test_acting_as_someone_off_the_roster(harness: Harness) -> None:
     )
     assert "You are now U0SOMEONE, who is not on the roster." in text
     assert "U0SOMEONE> tick 1" in text
-    assert "[x] 1. Stream lag  (✓ @U0SOMEONE · 2025-09-03 12:00 IST)" in text
+    assert "[x] 1. Stream lag  (✓ @U0SOMEONE · Wed 3 Sep 2025, 12:00 IST)" in text
     assert "You are now Priya Rao (PR)." in text
 
 

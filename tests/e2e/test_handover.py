@@ -171,7 +171,7 @@ async def test_digest_once_across_replicas_then_done_and_the_reminder(
         assert "*Pending RCAs (1)*" in body and "*INC-1* SEV1 Profit — Aggregate" in body
         assert "Sent late" not in body
         # Last week's numbers count the resolved incident too, read from its stored record.
-        assert "*Last week* (Mon 22 Sep 2025, 09:00 IST → Mon 29 Sep 2025, 09:00 IST)" in body
+        assert "*Last week* (Mon 22 Sep 2025, 09:00 → Mon 29 Sep 2025, 09:00 IST)" in body
         assert "Profit — Aggregate 1, Growth — Aggregate 1" in body
         assert sorted(_dm_to(slack)) == ["AM", "CW", "PR", "SK"]
         # Every copy is drawn from the one snapshot queued with the claim.

@@ -52,7 +52,8 @@ async def test_a_page_at_a_time_most_urgent_first_with_a_next_button(
         "2",
         "Next 20",
     )
-    assert len(body["text"]) < 6000  # the answer no longer grows with every incident
+    # 20 incidents of ~300 characters: all 45 would be twice that.
+    assert len(body["text"]) < 7000  # the answer no longer grows with every incident
 
     payload = block_actions_payload(
         user_id=IDS["AM"],

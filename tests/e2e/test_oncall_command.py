@@ -66,7 +66,7 @@ async def test_unknown_subcommand_lists_valid_ones(harness: Harness) -> None:
 
 async def test_before_rotation_start(harness: Harness) -> None:
     body = (await harness.command("/oncall", "at 2025-08-01 10:00", PR)).json
-    assert "no rotation defined before 2025-08-25 09:00" in body["text"]
+    assert "no rotation defined before Mon 25 Aug 2025, 09:00" in body["text"]
 
 
 async def test_forged_signature_is_401(harness: Harness) -> None:

@@ -33,18 +33,16 @@ async def test_me_lists_each_shift_with_role_window_and_why(harness: Harness) ->
         " — rotation week 2"
     ) in text
     assert (
-        "• *Primary* Mon 29 Sep 2025, 09:00 IST → Mon 6 Oct 2025, 09:00 IST — rotation week 6"
+        "• *Primary* Mon 29 Sep 2025, 09:00 → Mon 6 Oct 2025, 09:00 IST — rotation week 6"
     ) in text
     assert (
-        "• *Backup* Mon 13 Oct 2025, 09:00 IST → Mon 20 Oct 2025, 00:00 IST — rotation week 8"
+        "• *Backup* Mon 13 Oct 2025, 09:00 → Sun 19 Oct 2025, 24:00 IST — rotation week 8"
     ) in text
     # Diwali's exchange spans the week-8/week-9 handoff: one shift.
-    assert (
-        "• *Primary* Mon 20 Oct 2025, 00:00 IST → Tue 21 Oct 2025, 00:00 IST — Diwali exchange"
-    ) in text
+    assert ("• *Primary* Mon 20 Oct 2025, 00:00–24:00 IST — Diwali exchange") in text
     # A company holiday inside a shift is a conflict to arrange a swap for.
     assert "⚠ company holiday (Dussehra" in text
-    assert "Thu 2 Oct 2025, 00:00 IST → Fri 3 Oct 2025, 00:00 IST: you are Primary" in text
+    assert "Thu 2 Oct 2025, 00:00–24:00 IST: you are Primary" in text
     assert body["blocks"][0]["text"]["text"] == "Your shifts, next 8 weeks"
     assert "rotation week 6" in body["blocks"][1]["text"]["text"]
 
@@ -57,20 +55,15 @@ async def test_me_shows_swaps_and_pto_conflicts(harness: Harness, clock: FakeClo
 
     text = (await ask(harness, "me"))["text"]
     assert "• *Backup* now, until Mon 1 Sep 2025, 09:00 IST" in text
-    assert "Mon 1 Sep 2025, 09:00 IST → Wed 3 Sep 2025, 00:00 IST — rotation week 2" in text
-    assert "• *Backup* Wed 3 Sep 2025, 00:00 IST → Thu 4 Sep 2025, 00:00 IST — swap #1 with CW" in (
-        text
-    )
+    assert "Mon 1 Sep 2025, 09:00 → Tue 2 Sep 2025, 24:00 IST — rotation week 2" in text
+    assert "• *Backup* Wed 3 Sep 2025, 00:00–24:00 IST — swap #1 with CW" in (text)
     assert (
-        "⚠ PTO Thu 4 Sep 2025, 00:00 IST → Sat 6 Sep 2025, 00:00 IST: you are Primary with no swap"
+        "⚠ PTO Thu 4 Sep 2025, 00:00 → Fri 5 Sep 2025, 24:00 IST: you are Primary with no swap"
     ) in text
 
     cw = (await ask(harness, "@CW", "AM"))["text"]
     assert cw.startswith("Shifts of Chen Wu (<@U0CHENWU03>), next 8 weeks:")
-    assert (
-        "• *Primary* Wed 3 Sep 2025, 00:00 IST → Thu 4 Sep 2025, 00:00 IST — swap #1 with PR"
-        in (cw)
-    )
+    assert "• *Primary* Wed 3 Sep 2025, 00:00–24:00 IST — swap #1 with PR" in (cw)
 
 
 async def test_next_is_the_shift_under_way_or_the_next_one(harness: Harness) -> None:
@@ -83,7 +76,7 @@ async def test_next_is_the_shift_under_way_or_the_next_one(harness: Harness) -> 
         sk = (await ask(harness, form))["text"]
         assert sk.startswith("Next shift of Samir Kapoor (<@U0SKAPOOR4>):"), form
         assert (
-            "• *Backup* Mon 8 Sep 2025, 09:00 IST → Mon 15 Sep 2025, 09:00 IST — rotation week 3"
+            "• *Backup* Mon 8 Sep 2025, 09:00 → Mon 15 Sep 2025, 09:00 IST — rotation week 3"
             in (sk)
         )
 

@@ -73,7 +73,9 @@ async def test_ack_at_nine_minutes_stops_everything(harness: Harness) -> None:
     await harness.run_jobs()
     assert thread(harness) == ["Acknowledged by <@U0PRRAO002>, 9 min after the page."]
     update = str(harness.slack.of("chat.update")[-1].args["text"])
-    assert "Acknowledged by <@U0PRRAO002> at 2025-09-03 12:09 IST, 9 min after the page" in update
+    assert (
+        "Acknowledged by <@U0PRRAO002> at Wed 3 Sep 2025, 12:09 IST, 9 min after the page" in update
+    )
     before = (len(harness.slack.of("chat.update")), thread(harness))
     await advance(harness, 24 * 60, step=5)
     # Nothing more for this incident, whatever the clock does: no DM, no reply, no update.
@@ -133,7 +135,7 @@ async def test_oncall_incidents_lists_status_and_next_step(harness: Harness) -> 
     text = (await harness.command("/oncall", "incidents", IDS["AM"])).json["text"]
     assert "*INC-1* SEV1 Growth — Aggregate: DAU table is 2 h late" in text
     assert "Paging Primary <@U0PRRAO002>" in text
-    assert "next: Backup <@U0CHENWU03> at 2025-09-03 12:10 IST (in 6 min)" in text
+    assert "next: Backup <@U0CHENWU03> at Wed 3 Sep 2025, 12:10 IST (in 6 min)" in text
     assert "checklist 0/8 done" in text
 
 
@@ -182,4 +184,6 @@ async def test_escalate_now_twice_or_replayed_moves_the_incident_once(
     assert [who for who, _ in dms(harness)] == ["PR", "CW"]
     refused = ephemeral_replies(harness)
     assert len(refused) == 4
-    assert "INC-1 was already escalated to Backup <@U0CHENWU03> at 2025-09-03 12:00" in refused[0]
+    assert (
+        "INC-1 was already escalated to Backup <@U0CHENWU03> at Wed 3 Sep 2025, 12:00" in refused[0]
+    )

@@ -142,12 +142,11 @@ async def test_groups_topic_and_shift_notices_follow_the_schedule_once_each(
     ), notices
     texts = {(at, who): text for at, who, text in notices}
     assert texts[("Sun 19 00:00", "PR")] == (
-        ":calendar: You are *Primary* in 1 d: Mon 20 Oct 2025, 00:00 IST → Tue 21 Oct 2025, "
-        "00:00 IST (Diwali exchange). `/oncall me` lists your next shifts."
+        ":calendar: You are *Primary* in 1 d: Mon 20 Oct 2025, 00:00–24:00 IST "
+        "(Diwali exchange). `/oncall me` lists your next shifts."
     )
     assert texts[("Wed 22 00:00", "CW")].startswith(
-        ":rotating_light: You are *Primary* now: Wed 22 Oct 2025, 00:00 IST → Thu 23 Oct 2025, "
-        "00:00 IST (swap #1 with AM)"
+        ":rotating_light: You are *Primary* now: Wed 22 Oct 2025, 00:00–24:00 IST (swap #1 with AM)"
     )
     assert texts[("Tue 21 00:00", "AM")].endswith(
         "(rotation week 1). `/oncall me` lists your next shifts."

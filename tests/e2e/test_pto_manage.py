@@ -29,10 +29,10 @@ async def test_no_args_lists_your_pto_with_ids_weekdays_and_conflicts(harness: H
 
     said = await oncall(harness, PR, "pto")
     assert "*Your PTO*" in said
-    assert "• #1 Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST" in said
-    assert "⚠ Primary Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST" in said
+    assert "• #1 Wed 3 Sep 2025, 00:00–24:00 IST" in said
+    assert "⚠ Primary Wed 3 Sep 2025, 00:00–24:00 IST" in said
     assert "`/swap @member 2025-09-03`" in said
-    assert "• #2 Sat 20 Sep 2025 00:00 – Mon 22 Sep 2025 00:00 IST" in said
+    assert "• #2 Sat 20 Sep 2025, 00:00 → Sun 21 Sep 2025, 24:00 IST" in said
     assert "#3" not in said
     assert said.index("#1 ") < said.index("#2 ")
     assert await oncall(harness, PR, "pto list") == said
@@ -49,7 +49,7 @@ async def test_help_says_how_to_list_and_cancel(harness: Harness) -> None:
 async def test_cancel_your_own(harness: Harness) -> None:
     await oncall(harness, PR, "pto 2025-09-03")
     said = await oncall(harness, PR, "pto cancel 1")
-    assert "Cancelled your PTO #1 (Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST)" in said
+    assert "Cancelled your PTO #1 (Wed 3 Sep 2025, 00:00–24:00 IST)" in said
     assert WEEK_2_PTO not in await oncall(harness, AM, "schedule 2")
     assert "none recorded" in await oncall(harness, PR, "pto")
     again = await oncall(harness, PR, "pto cancel #1")
@@ -82,7 +82,7 @@ async def test_overlapping_leave_merges_and_the_schedule_flags_it_once(
 ) -> None:
     await oncall(harness, PR, "pto 2025-09-03..2025-09-04")
     said = await oncall(harness, PR, "pto 2025-09-04..2025-09-05")
-    assert "Recorded your PTO #1: Wed 3 Sep 2025 00:00 – Sat 6 Sep 2025 00:00 IST." in said
+    assert "Recorded your PTO #1: Wed 3 Sep 2025, 00:00 → Fri 5 Sep 2025, 24:00 IST." in said
     assert "Merged with your PTO #1, which it overlapped or touched" in said
 
     schedule = await oncall(harness, AM, "schedule 2")
@@ -99,7 +99,7 @@ async def test_touching_leave_merges_and_a_bridge_joins_two(harness: Harness) ->
     await oncall(harness, CW, "pto 2025-09-11")  # another person's: never merged
     said = await oncall(harness, SK, "pto 2025-09-11..2025-09-12")
     assert "Merged with your PTO #1 and #2" in said
-    assert "Recorded your PTO #1: Wed 10 Sep 2025 00:00 – Sun 14 Sep 2025 00:00 IST." in said
+    assert "Recorded your PTO #1: Wed 10 Sep 2025, 00:00 → Sat 13 Sep 2025, 24:00 IST." in said
     listed = await oncall(harness, SK, "pto")
     assert listed.count("• #") == 1 and "#2" not in listed
     assert "• #3 Thu 11 Sep 2025" in await oncall(harness, CW, "pto")
@@ -134,13 +134,10 @@ async def test_request_names_role_window_and_the_counterparts_pto(harness: Harne
 
     cfg = harness.deps.config
     dm = request_dm(cfg, swap, roles, back_roles, ptos).text
-    assert (
-        "asks you to take their on-call role: "
-        "*Primary, Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST*"
-    ) in dm
-    assert "⚠ You have PTO #1 (Tue 2 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST) then." in dm
+    assert ("asks you to take their on-call role: *Primary, Wed 3 Sep 2025, 00:00–24:00 IST*") in dm
+    assert "⚠ You have PTO #1 (Tue 2 Sep 2025, 00:00 → Wed 3 Sep 2025, 24:00 IST) then." in dm
     answer = requested_reply(cfg, swap, ptos).text
-    assert "⚠ CW has PTO #1 (Tue 2 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST) then." in answer
+    assert "⚠ CW has PTO #1 (Tue 2 Sep 2025, 00:00 → Wed 3 Sep 2025, 24:00 IST) then." in answer
 
 
 async def test_exchange_request_names_both_roles_and_no_pto_warning(harness: Harness) -> None:
@@ -153,7 +150,7 @@ async def test_exchange_request_names_both_roles_and_no_pto_warning(harness: Har
     roles, back_roles, ptos = await harness.deps.swaps.request_context(swap)
     assert (roles, back_roles, ptos) == (["Primary"], ["Backup"], [])
     dm = request_dm(harness.deps.config, swap, roles, back_roles, ptos).text
-    assert "and to give them yours: *Backup, Thu 4 Sep 2025 00:00 – Fri 5 Sep 2025 00:00 IST*" in dm
+    assert "and to give them yours: *Backup, Thu 4 Sep 2025, 00:00–24:00 IST*" in dm
     assert "PTO" not in dm
 
 
@@ -161,5 +158,5 @@ async def test_request_dm_delivered_carries_role_and_pto(harness: Harness) -> No
     await oncall(harness, CW, "pto 2025-09-03")
     await swap_cmd(harness, PR, "@CW 2025-09-03")
     [ask] = dms_to(harness, CW)
-    assert "*Primary, Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST*" in ask.args["text"]
+    assert "*Primary, Wed 3 Sep 2025, 00:00–24:00 IST*" in ask.args["text"]
     assert "⚠ You have PTO #1" in ask.args["text"]

@@ -56,6 +56,28 @@ def test_durations_written_as_durations_pass(text: str) -> None:
     assert rules(text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Acknowledged at 2025-09-03 12:09 IST", "next at 2025-09-03 12:10", "(2025-09-03 06:20 UTC)"],
+)
+def test_an_instant_without_its_weekday_is_found(text: str) -> None:
+    assert rules(text) == ["no-weekday"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acknowledged at Wed 3 Sep 2025, 12:09 IST",
+        "rotation week 1 of 8 (2025-10-20 09:00 → 2025-10-27 09:00 IST)",
+        "e.g. `/oncall at 2025-10-20 08:00`",
+        "Diwali (2025-10-20): PR⇄AM",
+        "started_at 2025-09-03T06:00:00 has no UTC offset",
+    ],
+)
+def test_weekday_instants_week_ranges_and_typed_examples_pass(text: str) -> None:
+    assert rules(text) == []
+
+
 @pytest.mark.parametrize("text", ["open 1 h 0 min", "0 min left", "in 0 minutes"])
 def test_zero_minutes_are_found(text: str) -> None:
     assert rules(text) == ["zero-min"]

@@ -182,7 +182,7 @@ async def test_a_rate_limited_post_waits_and_is_posted_once(
 async def test_tick_updates_thread_and_parent_in_place(harness: Harness) -> None:
     parent, [checklist] = await _open(harness)
     await _tick(harness, checklist, 3, CW)
-    assert _ticked(_latest(harness, checklist)) == {"3": "✓ Chen Wu · 2025-09-03 12:00 IST"}
+    assert _ticked(_latest(harness, checklist)) == {"3": "✓ Chen Wu · Wed 3 Sep 2025, 12:00 IST"}
     assert "1/8 done" in _progress(_latest(harness, parent))
     assert "1/8 done" in _latest(harness, checklist)["text"]
     updated = {c.args["ts"] for c in harness.slack.of("chat.update")}
@@ -194,7 +194,9 @@ async def test_tick_time_comes_from_the_clock(harness: Harness, clock: FakeClock
     _, [checklist] = await _open(harness)
     clock.set(clock.now().replace(hour=13, minute=7))
     await _tick(harness, checklist, 1, SK)
-    assert _ticked(_latest(harness, checklist)) == {"1": "✓ Samir Kapoor · 2025-09-03 13:07 IST"}
+    assert _ticked(_latest(harness, checklist)) == {
+        "1": "✓ Samir Kapoor · Wed 3 Sep 2025, 13:07 IST"
+    }
 
 
 async def test_untick(harness: Harness) -> None:

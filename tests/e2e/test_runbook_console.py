@@ -31,9 +31,9 @@ async def test_console_ticks_as_any_member(
     assert "Freshness & Lag (https://grafana.company.example/d/freshness-lag)" in text
     # AM ticks step 1; CW ticks step 2 and then unticks step 1 from the numbers first shown.
     sessions = text.split("CW> tick 2")
-    assert "[x] 1. Stream lag  (✓ Alex Mehta · 2025-09-03 12:00 IST)" in sessions[0]
+    assert "[x] 1. Stream lag  (✓ Alex Mehta · Wed 3 Sep 2025, 12:00 IST)" in sessions[0]
     after_cw = sessions[1].split("CW> tick 1")
-    assert "[x] 2. Ingestion rate  (✓ Chen Wu · 2025-09-03 12:00 IST)" in after_cw[0]
+    assert "[x] 2. Ingestion rate  (✓ Chen Wu · Wed 3 Sep 2025, 12:00 IST)" in after_cw[0]
     assert "Progress: 2/8 done" in after_cw[0]
     assert "[ ] 1. Stream lag\n" in after_cw[1]
     assert "Progress: 1/8 done" in after_cw[1]

@@ -85,7 +85,7 @@ async def test_a_missing_delivery_notices_then_pages_and_a_late_run_closes_it(
     await harness.run_jobs()  # the same tick twice: still one notice
     assert _notices(harness.slack) == [
         ":hourglass_flowing_sand: Growth — Aggregate not delivered, due 06:30. "
-        "An alert follows at 2025-09-03 06:45 IST unless it lands."
+        "An alert follows at Wed 3 Sep 2025, 06:45 IST unless it lands."
     ]
     assert page_posts(harness) == [] and dms(harness) == []
 
@@ -203,7 +203,7 @@ async def test_bad_bodies_get_400_with_what_is_wrong_in_each(harness: Harness) -
     )
     assert errors[8].startswith("ended_at 9999-12-31T23:59:59-05:30 is more than 1 h ahead")
     assert errors[8].endswith(
-        " is more than 1 h ahead of the bot's clock (2025-09-03 12:00 IST); check the DAG host's clock"
+        " is more than 1 h ahead of the bot's clock (Wed 3 Sep 2025, 12:00 IST); check the DAG host's clock"
     )
 
     mixed = await post_runs(harness, [good, {**good, "status": "done", "run_id": "r-2"}])
@@ -246,7 +246,7 @@ async def test_a_late_running_report_never_hides_the_success_before_it(harness: 
     [done] = (await post_runs(harness, failed)).json["accepted"]
     assert done["detail"] == (
         "not stored: run r-1 was already reported success; "
-        "that report ends later (2025-09-03 06:20 IST)"
+        "that report ends later (Wed 3 Sep 2025, 06:20 IST)"
     )
 
 

@@ -26,8 +26,8 @@ async def test_pto_conflict_is_flagged_and_reminded_once(
     harness: Harness, clock: FakeClock
 ) -> None:
     said = await oncall(harness, PR, "pto 2025-09-03..2025-09-04")
-    assert "Recorded your PTO #1: Wed 3 Sep 2025 00:00 – Fri 5 Sep 2025 00:00 IST." in said
-    assert "⚠ Primary Wed 3 Sep 2025 00:00 – Fri 5 Sep 2025 00:00 IST" in said
+    assert "Recorded your PTO #1: Wed 3 Sep 2025, 00:00 → Thu 4 Sep 2025, 24:00 IST." in said
+    assert "⚠ Primary Wed 3 Sep 2025, 00:00 → Thu 4 Sep 2025, 24:00 IST" in said
     assert "`/swap @member 2025-09-03..2025-09-04`" in said
 
     schedule = await oncall(harness, AM, "schedule 2")

@@ -37,7 +37,7 @@ async def test_request_approve_changes_the_schedule_everywhere(harness: Harness)
     assert "swap #1" in said and "Chen Wu" in said
     [ask] = dms_to(harness, CW)
     assert "Priya Rao" in ask.args["text"]
-    assert "Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST" in ask.args["text"]
+    assert "Wed 3 Sep 2025, 00:00–24:00 IST" in ask.args["text"]
 
     await press(harness, CW, CW, ids.ACTION_SWAP_APPROVE)
 

@@ -136,10 +136,10 @@ def test_the_digest_renders_every_part(config: TeamConfig, cal: HolidayCalendar)
     assert reply.blocks[0]["text"]["text"] == "Handover · Mon 20 Oct 2025, 09:00 IST"
     for part in [
         "*Outgoing* (week 8 of 8): Primary Samir Kapoor (<@U0SKAPOOR4>), Backup Priya Rao",
-        "*Incoming* (week 1 of 8, Mon 20 Oct 2025, 09:00 IST → Mon 27 Oct 2025, 09:00 IST)",
+        "*Incoming* (week 1 of 8, Mon 20 Oct 2025, 09:00 → Mon 27 Oct 2025, 09:00 IST)",
         "Primary Alex Mehta (<@U0AMEHTA01>), Backup Priya Rao",
         # The Diwali exchange and a PTO conflict, with the why.
-        "Mon 20 Oct 2025, 09:00 IST → Tue 21 Oct 2025, 00:00 IST: Primary Priya Rao, Backup "
+        "Mon 20 Oct 2025, 09:00–24:00 IST: Primary Priya Rao, Backup "
         "Alex Mehta. Why: Diwali (2025-10-20) is a critical holiday",
         "2025-10-23: AM is Backup on PTO with no swap",
         "*Open incidents (3)*",
@@ -153,7 +153,7 @@ def test_the_digest_renders_every_part(config: TeamConfig, cal: HolidayCalendar)
         "owner Samir Kapoor (<@U0SKAPOOR4>) · due Tue 14 Oct 2025 *(overdue)*",
         "*Overdue action items (1)*",
         "*INC-0 A2* alert on FX lag · owner Alex Mehta (<@U0AMEHTA01>) · due Fri 17 Oct 2025 (3 d overdue)",
-        "*Last week* (Mon 13 Oct 2025, 09:00 IST → Mon 20 Oct 2025, 09:00 IST)",
+        "*Last week* (Mon 13 Oct 2025, 09:00 → Mon 20 Oct 2025, 09:00 IST)",
         "• Time to ACK: p50 4 min, max 4 min (1 ACKed, 2 never ACKed)",
         "• Escalated past the Backup: 0",
         "Samir Kapoor (<@U0SKAPOOR4>) and Alex Mehta (<@U0AMEHTA01>) press *Handover done*",
@@ -215,7 +215,7 @@ def test_the_preview_says_when_it_will_be_sent_and_has_no_button(
         in body
     )
     assert "by DM to Alex Mehta, Priya Rao, Chen Wu" in body
-    assert "*This week so far* (Mon 20 Oct 2025, 09:00 IST → Mon 27 Oct 2025, 09:00 IST)" in body
+    assert "*This week so far* (Mon 20 Oct 2025, 09:00 → Mon 27 Oct 2025, 09:00 IST)" in body
     assert all(b["type"] != "actions" for b in reply.blocks)
     assert reply.response_type == "ephemeral"
 

@@ -84,7 +84,7 @@ def test_ticked_option_is_initial_and_says_who_and_when(config: TeamConfig) -> N
     second = _checkboxes(thread_messages(config, run))[1]
     assert [o["value"] for o in second["initial_options"]] == ["11"]
     assert second["initial_options"][0] == second["options"][0]
-    assert second["options"][0]["description"]["text"] == "✓ Chen Wu · 2025-09-03 12:00 IST"
+    assert second["options"][0]["description"]["text"] == "✓ Chen Wu · Wed 3 Sep 2025, 12:00 IST"
     assert "description" not in second["options"][1]
 
 

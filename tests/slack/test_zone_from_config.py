@@ -20,7 +20,7 @@ from bot.config import TeamConfig
 from bot.console import Console, help_text, run_console
 from bot.devtools.harness import Harness
 from bot.domain.swaps import window_forms
-from bot.domain.timefmt import plural, stamp, when, zone_label
+from bot.domain.timefmt import plural, stamp, zone_label
 from bot.domain.timeparse import forms
 from bot.slack.blocks import swaps as swap_blocks
 from bot.slack.blocks.oncall import help_reply
@@ -67,7 +67,6 @@ def test_zone_label(tz: ZoneInfo, at: str | None, label: str) -> None:
 
 def test_the_formatters_name_the_zone_through_zone_label() -> None:
     summer = datetime(2025, 7, 1, 16, 0, tzinfo=ZoneInfo("UTC"))
-    assert when(summer, NY) == "2025-07-01 12:00 EDT"
     assert stamp(summer, NY) == "Tue 1 Jul 2025, 12:00 EDT"
 
 

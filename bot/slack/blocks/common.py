@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 from bot.config.models import TeamConfig
 
 # Re-exported: the blocks modules format instants through it.
-from bot.domain.timefmt import when as when
+from bot.domain.timefmt import stamp as stamp
 
 Block = dict[str, Any]
 

@@ -7,7 +7,7 @@ largest part end early, with a line saying how many rows are not shown and where
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, timedelta
 
 from bot.config.models import TeamConfig
 from bot.domain.durations import human_duration
@@ -20,7 +20,7 @@ from bot.domain.handover import (
     WeekLine,
 )
 from bot.domain.suppressions import ALL
-from bot.domain.timefmt import day_label, plural, stamp, zone_label
+from bot.domain.timefmt import day_label, period, plural, stamp
 from bot.slack import ids
 from bot.slack.blocks.common import (
     MAX_BLOCKS,
@@ -43,13 +43,6 @@ SEVERITY_ICON = {
 
 
 # ------------------------------------------------------------------------------ formatting
-
-
-def _span(start: datetime, end: datetime, zone: tzinfo) -> str:
-    s, e = start.astimezone(zone), end.astimezone(zone)
-    if s.date() == e.date():
-        return f"{stamp(s, zone).rsplit(' ', 1)[0]}–{e:%H:%M} {zone_label(zone, end)}"
-    return f"{stamp(s, zone)} → {stamp(e, zone)}"
 
 
 def _esc(text: str) -> str:
@@ -136,7 +129,7 @@ def _roles(cfg: TeamConfig, d: HandoverDigest) -> str:
         )
     lines.append(
         f"*Incoming* (week {d.cycle_week} of {d.cycle_length}, "
-        f"{stamp(d.boundary, zone)} → {stamp(d.week_end, zone)}): Primary "
+        f"{period(d.boundary, d.week_end, zone)}): Primary "
         f"{_person(cfg, d.incoming_primary)}, Backup {_person(cfg, d.incoming_backup)}"
     )
     return "\n".join(lines)
@@ -147,7 +140,7 @@ def _week_line(cfg: TeamConfig, w: WeekLine) -> str:
         return f"• :warning: {_esc(w.why)}"
     who = f"Primary {_name(cfg, w.primary or '?')}, Backup {_name(cfg, w.backup or '?')}"
     icon = ":calendar:" if w.kind == "exchange" else ":arrows_counterclockwise:"
-    return f"• {icon} {_span(w.start, w.end, cfg.zone)}: {who}. Why: {_esc(w.why)}"
+    return f"• {icon} {period(w.start, w.end, cfg.zone)}: {who}. Why: {_esc(w.why)}"
 
 
 def _incident_line(cfg: TeamConfig, r: IncidentRow) -> str:
@@ -218,7 +211,7 @@ def _stats(cfg: TeamConfig, d: HandoverDigest) -> str:
     past = f" ({', '.join(s.past_backup)})" if s.past_backup else ""
     return "\n".join(
         [
-            f"*{title}* ({stamp(s.start, zone)} → {stamp(s.end, zone)})",
+            f"*{title}* ({period(s.start, s.end, zone)})",
             f"• Pages: {s.pages} ({by})",
             f"• Pages outside business hours, per person: {out}",
             f"• Time to ACK: {tta} ({s.acked} ACKed{never})",

@@ -19,7 +19,7 @@ from bot.domain.incident import Incident, Mode, Status
 from bot.domain.rca import Rca
 from bot.domain.shifts import HORIZON_WEEKS, Shift
 from bot.domain.swaps import Swap, Window
-from bot.domain.timefmt import day_label, plural, stamp
+from bot.domain.timefmt import day_label, period, plural, stamp
 from bot.services.home import HomeData, HomeIncident, OwnedAction
 from bot.slack import ids
 from bot.slack.blocks.common import (
@@ -111,7 +111,7 @@ def _in(delta: timedelta) -> str:
 
 
 def _window(w: Window, cfg: TeamConfig) -> str:
-    return f"{stamp(w.start, cfg.zone)} → {stamp(w.end, cfg.zone)}"
+    return period(w.start, w.end, cfg.zone)
 
 
 def _you(cfg: TeamConfig, initials: str, me: str | None) -> str:
@@ -148,13 +148,12 @@ def _shift_lines(shift: Shift, now: datetime, cfg: TeamConfig) -> list[str]:
     if shift.ongoing(now):
         window = f"now, until {stamp(shift.end, zone)} (since {stamp(shift.start, zone)})"
     else:
-        window = f"{stamp(shift.start, zone)} → {stamp(shift.end, zone)} ({_in(shift.start - now)})"
+        window = f"{period(shift.start, shift.end, zone)} ({_in(shift.start - now)})"
     lines = [f"• *{shift.role}* {window} — {shift.reason}"]
     for c in shift.conflicts:
         what = "PTO" if c.reason == "PTO" else f"company holiday ({c.reason})"
         lines.append(
-            f"    ⚠ {what} {stamp(c.start, zone)} → {stamp(c.end, zone)} with no swap: "
-            "ask for one with `/swap`"
+            f"    ⚠ {what} {period(c.start, c.end, zone)} with no swap: ask for one with `/swap`"
         )
     return lines
 

@@ -8,7 +8,7 @@ from bot.config.models import Pipeline, TeamConfig
 from bot.domain.pto import Conflict
 from bot.domain.schedule import LadderRole, Rung, Segment, WeekView
 from bot.domain.shifts import Shift
-from bot.domain.timefmt import plural, stamp, zone_label
+from bot.domain.timefmt import period, plural, stamp, zone_label
 from bot.slack.blocks.common import (
     MAX_BLOCKS,
     SECTION_LIMIT,
@@ -182,15 +182,11 @@ def schedule_reply(cfg: TeamConfig, weeks: list[WeekView], title: str) -> Reply:
     return Reply(text=text, blocks=fit_blocks(blocks, f"`/oncall week {last}`"))
 
 
-def _window(start: datetime, end: datetime, zone: tzinfo) -> str:
-    return f"{stamp(start, zone)} → {stamp(end, zone)}"
-
-
 def _conflict_line(c: Conflict, zone: tzinfo, you: bool) -> str:
     what = "PTO" if c.reason == "PTO" else f"company holiday ({c.reason})"
     who = "you are" if you else f"{c.member} is"
     return (
-        f"    ⚠ {what} {_window(c.start, c.end, zone)}: {who} {c.role} with no swap "
+        f"    ⚠ {what} {period(c.start, c.end, zone)}: {who} {c.role} with no swap "
         "(ask for one with `/swap`)"
     )
 
@@ -201,7 +197,7 @@ def _shift_lines(cfg: TeamConfig, shift: Shift, now: datetime, you: bool) -> lis
     window = (
         f"{current}{stamp(shift.end, zone)} (since {stamp(shift.start, zone)})"
         if current
-        else _window(shift.start, shift.end, zone)
+        else period(shift.start, shift.end, zone)
     )
     lines = [f"• *{shift.role}* {window} — {shift.reason}"]
     lines.extend(_conflict_line(c, zone, you) for c in shift.conflicts)

@@ -13,7 +13,7 @@ from bot.domain.incident import AUTO, Incident, Mode, Status
 from bot.domain.schedule import LadderRole, Rung
 from bot.domain.timefmt import plural
 from bot.slack import ids
-from bot.slack.blocks.common import Block, Reply, actions, button, context, section, when
+from bot.slack.blocks.common import Block, Reply, actions, button, context, section, stamp
 
 _PLACEHOLDER = re.compile(r"\{([A-Z]{2,4})\}")
 SEVERITY_ICON = {
@@ -70,14 +70,14 @@ def status_line(cfg: TeamConfig, inc: Incident, now: datetime, window_ms: int | 
     zone = cfg.zone
     if inc.status is Status.RESOLVED and inc.resolved_at and inc.resolved_by:
         if inc.resolved_by == AUTO:
-            return f":white_check_mark: Closed automatically at {when(inc.resolved_at, zone)}"
+            return f":white_check_mark: Closed automatically at {stamp(inc.resolved_at, zone)}"
         who = cfg.member(inc.resolved_by).mention
-        return f":white_check_mark: Resolved by {who} at {when(inc.resolved_at, zone)}"
+        return f":white_check_mark: Resolved by {who} at {stamp(inc.resolved_at, zone)}"
     if inc.status is Status.ACKNOWLEDGED and inc.acked_at and inc.acked_by:
         after = human_duration(inc.acked_at - inc.opened_at)
         return (
             f":eyes: Acknowledged by {cfg.member(inc.acked_by).mention} at "
-            f"{when(inc.acked_at, zone)}, {after} after the page"
+            f"{stamp(inc.acked_at, zone)}, {after} after the page"
         )
     if inc.mode is Mode.NOTIFY and inc.ladder:
         who = cfg.member(inc.ladder[0].member).mention
@@ -106,7 +106,7 @@ def status_line(cfg: TeamConfig, inc: Incident, now: datetime, window_ms: int | 
         else:
             target = f"{current[0].role.label} again" if current else ""
         line += (
-            f" · next: {target} at {when(inc.next_at, zone)} "
+            f" · next: {target} at {stamp(inc.next_at, zone)} "
             f"(in {human_duration(timedelta(seconds=max(0.0, left)))}) unless ACKed"
         )
     elif inc.exhausted:
@@ -144,7 +144,7 @@ def page_message(
         )
     if count > 1:
         facts.append(f"*Alerts joined:* {count}")
-    facts.append(f"*Opened:* {when(inc.opened_at, cfg.zone)} by {_opener(cfg, inc.opened_by)}")
+    facts.append(f"*Opened:* {stamp(inc.opened_at, cfg.zone)} by {_opener(cfg, inc.opened_by)}")
     if checklist:
         facts.append(f"*Diagnostics:* {checklist}")
     elif offer_checklist:
@@ -233,7 +233,7 @@ def already_escalated(cfg: TeamConfig, inc: Incident) -> str:
     """Why an Escalate now click changed nothing: where the incident already is."""
     current = inc.current
     where = f"{current[0].role.label} {_mentions(cfg, current)}" if current else "its last rung"
-    at = when(inc.stepped_at, cfg.zone) if inc.stepped_at else "earlier"
+    at = stamp(inc.stepped_at, cfg.zone) if inc.stepped_at else "earlier"
     return (
         f"Nothing changed: {inc.id} was already escalated to {where} at {at} "
         "(your button was from before that). To move it on, press Escalate now on the page "

@@ -26,7 +26,7 @@ from bot.slack.blocks.common import (
     header,
     section,
     sections,
-    when,
+    stamp,
 )
 from bot.slack.blocks.common import SECTION_LIMIT as MAX_SECTION
 
@@ -97,7 +97,7 @@ def _option(cfg: TeamConfig, run: ChecklistRun, step: Step) -> dict[str, Any]:
     }
     tick = run.ticks.get(step.number)
     if tick is not None:
-        who = f"✓ {_ticker(cfg, tick.by)} · {when(tick.at, cfg.zone)}"
+        who = f"✓ {_ticker(cfg, tick.by)} · {stamp(tick.at, cfg.zone)}"
         option["description"] = {"type": "mrkdwn", "text": _clip(who, MAX_OPTION_TEXT)}
     return option
 
@@ -221,9 +221,9 @@ def parent_message(cfg: TeamConfig, run: ChecklistRun) -> Message:
             for m in runbook.failure_modes
         )
         blocks.append(section(_clip(f"*Failure modes*\n{modes}", MAX_SECTION)))
-    opened = f"opened {when(run.opened_at, cfg.zone)}"
+    opened = f"opened {stamp(run.opened_at, cfg.zone)}"
     if run.opened_by:
-        opened = f"opened by <@{run.opened_by}> at {when(run.opened_at, cfg.zone)}"
+        opened = f"opened by <@{run.opened_by}> at {stamp(run.opened_at, cfg.zone)}"
     blocks.append(context(f"{_about(cfg, runbook)} · {opened}"))
     blocks.append(
         section(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.config.models import TeamConfig
 from bot.domain.durations import human_duration
 from bot.domain.suppressions import Suppression
-from bot.domain.timefmt import plural, stamp
-from bot.slack.blocks.common import Reply, section, when
+from bot.domain.timefmt import period, plural, stamp
+from bot.slack.blocks.common import Reply, section
 
 
 def _what(cfg: TeamConfig, s: Suppression) -> str:
@@ -27,7 +27,7 @@ def _line(cfg: TeamConfig, s: Suppression) -> str:
     reason = f": {s.reason}" if s.reason else ""
     span = human_duration(s.ends_at - s.starts_at)
     return (
-        f"*{s.id}* {_what(cfg, s)}, {when(s.starts_at, zone)} → {when(s.ends_at, zone)} "
+        f"*{s.id}* {_what(cfg, s)}, {period(s.starts_at, s.ends_at, zone)} "
         f"({span}), by {_by(cfg, s.created_by)}{reason} · "
         f"{plural(s.suppressed, 'alert')} suppressed"
     )
@@ -51,7 +51,7 @@ def ended_text(cfg: TeamConfig, s: Suppression) -> str:
     )
     return (
         f":loud_sound: Suppression {s.id} of {_what(cfg, s)} {how} at "
-        f"{when(s.ended_at, cfg.zone)}: {plural(s.suppressed, 'alert')} suppressed while it "
+        f"{stamp(s.ended_at, cfg.zone)}: {plural(s.suppressed, 'alert')} suppressed while it "
         "lasted. Alerts page again."
     )
 

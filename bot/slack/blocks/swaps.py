@@ -8,10 +8,10 @@ from datetime import date, datetime, time
 from typing import Any
 
 from bot.config.models import TeamConfig
-from bot.domain.pto import Conflict, ExchangeNote, Pto, span
+from bot.domain.pto import Conflict, ExchangeNote, Pto
 from bot.domain.schedule import Segment, swap_note
 from bot.domain.swaps import Swap, SwapStatus, Window, describe_window, window_forms
-from bot.domain.timefmt import plural, zone_label
+from bot.domain.timefmt import period, plural, zone_label
 from bot.slack import ids
 from bot.slack.blocks.common import (
     Block,
@@ -66,9 +66,9 @@ def help_reply(cfg: TeamConfig, prefix: str | None = None) -> Reply:
 
 
 def _role_window(cfg: TeamConfig, roles: Sequence[str], window: Window) -> str:
-    """`Primary, Wed 3 Sep 2025 00:00 – Thu 4 Sep 2025 00:00 IST`: what is asked, exactly."""
+    """`Primary, Wed 3 Sep 2025, 00:00–24:00 IST`: what is asked, exactly."""
     held = " and ".join(roles)
-    when = span(window.start, window.end, cfg.zone)
+    when = period(window.start, window.end, cfg.zone)
     return f"{held}, {when}" if held else when
 
 
@@ -76,7 +76,7 @@ def pto_warning(cfg: TeamConfig, ptos: Sequence[Pto], who: str = "You have") -> 
     """`You have PTO #2 then (…).`: a request that would put someone on call on leave."""
     if not ptos:
         return ""
-    items = ", ".join(f"#{p.id} ({span(p.start, p.end, cfg.zone)})" for p in ptos)
+    items = ", ".join(f"#{p.id} ({period(p.start, p.end, cfg.zone)})" for p in ptos)
     return f"⚠ {who} PTO {items} then."
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.config.models import TeamConfig
 from bot.deps import Deps
-from bot.domain.pto import Conflict, Pto, PtoRefused, span
+from bot.domain.pto import Conflict, Pto, PtoRefused
 from bot.domain.swaps import SwapError, Window, describe_window, window_forms
+from bot.domain.timefmt import period
 from bot.slack.blocks.common import Reply, error_reply, extra_words, section
 from bot.slack.listeners.commands.swap_query import ExtraWords, whole_window
 
@@ -37,14 +38,14 @@ def _ids(ptos: list[Pto]) -> str:
 def _clash_lines(cfg: TeamConfig, clashes: list[Conflict]) -> list[str]:
     # The window again in `/swap`'s own syntax, so it can be pasted into the request.
     return [
-        f"⚠ {c.role} {span(c.start, c.end, cfg.zone)}: "
+        f"⚠ {c.role} {period(c.start, c.end, cfg.zone)}: "
         f"`/swap @member {describe_window(Window(start=c.start, end=c.end), cfg.zone)}`"
         for c in clashes
     ]
 
 
 def added_reply(cfg: TeamConfig, pto: Pto, merged: list[Pto], clashes: list[Conflict]) -> Reply:
-    text = f"Recorded your PTO #{pto.id}: {span(pto.start, pto.end, cfg.zone)}."
+    text = f"Recorded your PTO #{pto.id}: {period(pto.start, pto.end, cfg.zone)}."
     if merged:
         text += (
             f"\nMerged with your PTO {_ids(merged)}, which it overlapped or touched: "
@@ -62,7 +63,7 @@ def added_reply(cfg: TeamConfig, pto: Pto, merged: list[Pto], clashes: list[Conf
 def list_reply(cfg: TeamConfig, overview: list[tuple[Pto, list[Conflict]]]) -> Reply:
     rows: list[str] = []
     for pto, clashes in overview:
-        rows.append(f"• #{pto.id} {span(pto.start, pto.end, cfg.zone)}")
+        rows.append(f"• #{pto.id} {period(pto.start, pto.end, cfg.zone)}")
         rows += [f"    {line}" for line in _clash_lines(cfg, clashes)]
     text = "*Your PTO*\n" + ("\n".join(rows) if rows else "• none recorded that is not over")
     text += f"\nRecord more with {USAGE}; remove one with `/oncall pto cancel <id>`."
@@ -94,7 +95,7 @@ async def answer(deps: Deps, user_id: str, args: str) -> Reply:
             gone = await deps.swaps.cancel_pto(member.initials, int(words[1].lstrip("#")))
         except PtoRefused as exc:
             return error_reply(str(exc))
-        return _reply(f"Cancelled your PTO #{gone.id} ({span(gone.start, gone.end, cfg.zone)}).")
+        return _reply(f"Cancelled your PTO #{gone.id} ({period(gone.start, gone.end, cfg.zone)}).")
     try:
         window = whole_window(cfg, args, deps.clock.now(), "/oncall pto", USAGE)
         pto, merged = await deps.swaps.record_pto(member.initials, window)
