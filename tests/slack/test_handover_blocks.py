@@ -216,6 +216,9 @@ def test_the_preview_says_when_it_will_be_sent_and_has_no_button(
     )
     assert "by DM to Alex Mehta, Priya Rao, Chen Wu" in body
     assert "*This week so far* (Mon 20 Oct 2025, 09:00 → Mon 27 Oct 2025, 09:00 IST)" in body
+    # Two weeks are in a preview: each part names its own, so neither reads "This week"
+    # about the other.
+    assert "*The incoming week*" in body and "*This week*" not in body
     assert all(b["type"] != "actions" for b in reply.blocks)
     assert reply.response_type == "ephemeral"
 

@@ -232,9 +232,11 @@ def _body(cfg: TeamConfig, d: HandoverDigest, title: str, fixed: list[Block]) ->
     upcoming = [s for s in d.suppressions if not s.active]
     parts = [
         _Part(
-            "*This week*",
+            # "This week" would be the outgoing one in a preview, and "This week so far"
+            # below is: name the week this part is about.
+            "*The incoming week*",
             [_week_line(cfg, w) for w in d.week_lines],
-            "No holiday exchanges, swaps or PTO conflicts this week.",
+            "No holiday exchanges, swaps or PTO conflicts in the incoming week.",
             "line",
             "`/oncall schedule 1` lists the week",
         ),
