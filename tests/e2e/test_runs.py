@@ -304,14 +304,14 @@ async def test_oncall_runs_shows_the_week(harness: Harness) -> None:
         "missed 1; no run 1."
     )
     assert lines[1:] == [
-        ":white_check_mark: *Thu 28 Aug 2025*: met. delivered 06:20 (run a)",
-        ":warning: *Fri 29 Aug 2025*: late. delivered 06:50 (run b), 20 min late",
-        ":x: *Sat 30 Aug 2025*: missed. 1 run, nothing delivered (run c failed at 06:12)",
+        ":white_check_mark: *Thu 28 Aug 2025*: met — delivered 06:20 (run a)",
+        ":warning: *Fri 29 Aug 2025*: late — delivered 06:50 (run b), 20 min late",
+        ":x: *Sat 30 Aug 2025*: missed — 1 run, nothing delivered (run c failed at 06:12)",
         ":grey_question: *Sun 31 Aug 2025*: no run reported",
-        ":white_check_mark: *Mon 1 Sep 2025*: met. delivered 06:25 (run d); "
+        ":white_check_mark: *Mon 1 Sep 2025*: met — delivered 06:25 (run d); "
         "completeness 99.2 % below 99.5 %",
-        ":white_check_mark: *Tue 2 Sep 2025*: met. delivered 06:10 (run e) · 2 runs, 1 failed",
-        ":hourglass_flowing_sand: *Wed 3 Sep 2025*: not due yet. due 06:30",
+        ":white_check_mark: *Tue 2 Sep 2025*: met — delivered 06:10 (run e) · 2 runs, 1 failed",
+        ":hourglass_flowing_sand: *Wed 3 Sep 2025*: not due yet — due 06:30",
     ]
     context = reply["blocks"][-1]["elements"][0]["text"]
     assert context.startswith("Times are IST (Asia/Kolkata).")

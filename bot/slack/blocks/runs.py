@@ -43,7 +43,7 @@ def _line(r: DayRecord) -> str:
         runs += f", {r.failed} failed" if r.failed else ""
     if r.outcome is DayOutcome.NO_RUN:  # its detail says just that
         return f"{icon} *{day_label(r.day)}*: {r.detail}"
-    return f"{icon} *{day_label(r.day)}*: {label}. {r.detail}{runs}"
+    return f"{icon} *{day_label(r.day)}*: {label} — {r.detail}{runs}"
 
 
 def _tally(history: list[DayRecord]) -> str:
