@@ -180,15 +180,32 @@ def fields_from_window(window: Window, tz: ZoneInfo) -> tuple[date, time | None,
     return s.date(), s.time(), e.date(), e.time()
 
 
-def describe_window(window: Window, tz: ZoneInfo) -> str:
+def _whole_days(window: Window, tz: ZoneInfo) -> str | None:
+    """`2025-09-03` or `2025-09-03..2025-09-05` when the window is whole days, else None."""
     s, e = window.start.astimezone(tz), window.end.astimezone(tz)
-    midnight = time(0)
-    if s.time() == midnight and e.time() == midnight:
-        last = e.date() - timedelta(days=1)
-        if last == s.date():
-            return f"{s:%Y-%m-%d}"
-        return f"{s:%Y-%m-%d}..{last:%Y-%m-%d}"
-    return period(window.start, window.end, tz)
+    if s.time() != time(0) or e.time() != time(0):
+        return None
+    last = e.date() - timedelta(days=1)
+    return f"{s:%Y-%m-%d}" if last == s.date() else f"{s:%Y-%m-%d}..{last:%Y-%m-%d}"
+
+
+def describe_window(window: Window, tz: ZoneInfo) -> str:
+    """Whole days in the policy's notation (`2025-09-04`), any other window as people read
+    it (`Wed 3 Sep 2025, 10:00–18:00 IST`)."""
+    return _whole_days(window, tz) or period(window.start, window.end, tz)
+
+
+def window_syntax(window: Window, tz: ZoneInfo) -> str:
+    """The window as `/swap` and `/oncall pto` take it, for a command offered to paste:
+    `2025-09-03`, `2025-09-03..2025-09-05`, `2025-09-03 09:00..18:00` or
+    `2025-09-04 22:00..2025-09-05 06:00`. `parse_swap_window` reads it back unchanged."""
+    days = _whole_days(window, tz)
+    if days:
+        return days
+    s, e = window.start.astimezone(tz), window.end.astimezone(tz)
+    if s.date() == e.date():
+        return f"{s:%Y-%m-%d %H:%M}..{e:%H:%M}"
+    return f"{s:%Y-%m-%d %H:%M}..{e:%Y-%m-%d %H:%M}"
 
 
 # ---------------------------------------------------------------------------- the rules

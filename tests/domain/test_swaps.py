@@ -18,6 +18,7 @@ from bot.domain.swaps import (
     fields_from_window,
     parse_swap_window,
     window_from_fields,
+    window_syntax,
 )
 from bot.slack.listeners.commands.swap_query import find_member, parse_swap
 from tests.conftest import IST, ist
@@ -127,3 +128,22 @@ def test_holiday_exchange_then_swap_precedence(config: TeamConfig) -> None:
     swap = _swap(5, "PR", "SK", "2025-10-20 00:00", "2025-10-21 00:00")
     seg = resolve(config, cal, at, overrides(swap))
     assert (seg.primary, seg.backup) == ("SK", "AM")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "typed"),
+    [
+        ("2025-09-08 00:00", "2025-09-09 00:00", "2025-09-08"),
+        ("2025-09-08 00:00", "2025-09-11 00:00", "2025-09-08..2025-09-10"),
+        ("2025-09-08 00:00", "2025-09-08 09:00", "2025-09-08 00:00..09:00"),
+        ("2025-09-04 22:00", "2025-09-05 06:00", "2025-09-04 22:00..2025-09-05 06:00"),
+        ("2025-09-04 22:00", "2025-09-05 00:00", "2025-09-04 22:00..2025-09-05 00:00"),
+        ("2025-09-08 09:00", "2025-09-15 09:00", "2025-09-08 09:00..2025-09-15 09:00"),
+    ],
+)
+def test_a_window_offered_to_paste_is_one_swap_reads_back_unchanged(
+    config: TeamConfig, start: str, end: str, typed: str
+) -> None:
+    window = Window(start=ist(start), end=ist(end))
+    assert window_syntax(window, IST) == typed
+    assert parse_swap_window(config, typed, ist("2025-09-01 12:00")) == window

@@ -22,6 +22,19 @@ def before_week_two(clock: FakeClock) -> None:
     clock.set(ist("2025-08-28 10:00"))
 
 
+async def test_the_swap_offered_for_a_part_of_a_day_can_be_pasted_as_it_is(
+    harness: Harness,
+) -> None:
+    # PR is Primary until the Monday 09:00 handoff, so leave on Mon 8 Sep clashes for 9 h.
+    said = await oncall(harness, PR, "pto 2025-09-08")
+    assert "⚠ Primary Mon 8 Sep 2025, 00:00–09:00 IST: `/swap @member 2025-09-08 00:00..09:00`" in (
+        said
+    )
+    offered = said.split("`/swap @member ")[1].split("`")[0]
+    asked = await swap_cmd(harness, PR, f"@SK {offered}")
+    assert "Asked Samir Kapoor" in asked and "Mon 8 Sep 2025, 00:00–09:00 IST" in asked
+
+
 async def test_pto_conflict_is_flagged_and_reminded_once(
     harness: Harness, clock: FakeClock
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.config.models import TeamConfig
 from bot.deps import Deps
 from bot.domain.pto import Conflict, Pto, PtoRefused
-from bot.domain.swaps import SwapError, Window, describe_window, window_forms
+from bot.domain.swaps import SwapError, Window, window_forms, window_syntax
 from bot.domain.timefmt import period
 from bot.slack.blocks.common import Reply, error_reply, extra_words, section
 from bot.slack.listeners.commands.swap_query import ExtraWords, whole_window
@@ -39,7 +39,7 @@ def _clash_lines(cfg: TeamConfig, clashes: list[Conflict]) -> list[str]:
     # The window again in `/swap`'s own syntax, so it can be pasted into the request.
     return [
         f"⚠ {c.role} {period(c.start, c.end, cfg.zone)}: "
-        f"`/swap @member {describe_window(Window(start=c.start, end=c.end), cfg.zone)}`"
+        f"`/swap @member {window_syntax(Window(start=c.start, end=c.end), cfg.zone)}`"
         for c in clashes
     ]
 
