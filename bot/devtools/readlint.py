@@ -13,10 +13,10 @@ be tested on good and bad samples. The rules are the readability bugs seen in is
   mrkdwn an unescaped `<word>` that is no Slack entity (Slack would take it for a link and
   swallow it; usage text must be `&lt;word&gt;`).
 - `no-weekday`: an instant written `2025-09-03 12:00`, without its weekday: people plan by
-  the day of the week, so instants go through `timefmt.stamp` (`Wed 3 Sep 2025, 12:00 IST`).
-  A range of rotation weeks (`2025-10-20 09:00 → 2025-10-27 09:00 IST`) may stay ISO: every
-  rotation week runs Monday to Monday, and the table beside it says so; so may what a user
-  is shown to type, in a code span (`/oncall at 2025-10-20 08:00`).
+  the day of the week, so instants go through `timefmt.stamp` (`Wed 3 Sep 2025, 12:00 IST`)
+  and windows through `timefmt.period`. What a user is shown to type may stay ISO, in code
+  (`/swap @member 2025-09-08 00:00..09:00`, or a fenced block); so may a whole day in the
+  policy's notation (`2025-10-23: AM→CW`), which has no time.
 - `ist-literal`: the zone name `IST` in a string literal of `bot/`: the rotation's zone comes
   from configuration, so its label must come from `zone_label` (docstrings and comments may
   say IST; so may the time parser's table of zone names people type).
@@ -51,8 +51,8 @@ _PLACEHOLDERS = (
     re.compile(r"\b(?:TODO|FIXME|XXX)\b"),
 )
 _IST = re.compile(r"\bIST\b")
-_CODE = re.compile(r"`[^`\n]*`")
-_ISO_INSTANT = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?!:?\d)")
+_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+_ISO_INSTANT = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}(?::\d{2})?(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,7 @@ def lint_text(text: str, where: str = "", mrkdwn: bool = True) -> list[Finding]:
         found.append(_found(where, "zero-min", text, m))
     code = [c.span() for c in _CODE.finditer(text)]  # what to type, e.g. `/oncall at …`
     for m in _ISO_INSTANT.finditer(text):
-        ranged = text.startswith(" → ", m.end()) or text.endswith("→ ", 0, m.start())
-        typed = any(a < m.start() < b for a, b in code)
-        if not ranged and not typed:
+        if not any(a < m.start() < b for a, b in code):
             found.append(_found(where, "no-weekday", text, m))
     for pattern in _PLACEHOLDERS:
         for m in pattern.finditer(text):

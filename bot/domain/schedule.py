@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.config.models import Pipeline, TeamConfig
 from bot.domain.calendar import HolidayCalendar
-from bot.domain.timefmt import period, stamp, zone_label
+from bot.domain.timefmt import period, stamp
 
 
 class BeforeRotation(ValueError):
@@ -232,11 +232,7 @@ def resolve(
     row = cfg.rotation.weeks[week % len(cfg.rotation.weeks)]
     n = len(cfg.rotation.weeks)
     primary, backup = row.primary, row.backup
-    week_s, week_e = start.astimezone(tz), end.astimezone(tz)
-    reasons = [
-        f"rotation week {week % n + 1} of {n} "
-        f"({week_s:%Y-%m-%d %H:%M} → {week_e:%Y-%m-%d %H:%M} {zone_label(tz, start)})"
-    ]
+    reasons = [f"rotation week {week % n + 1} of {n} ({period(start, end, tz)})"]
     holiday = calendar.critical(at.astimezone(tz).date())
     if holiday:
         primary, backup = backup, primary

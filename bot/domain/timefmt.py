@@ -47,13 +47,18 @@ def period(start: datetime, end: datetime, zone: tzinfo) -> str:
     """A window as the team reads it, each end with its weekday: `Wed 3 Sep 2025, 10:00–18:00
     IST` within a day; `Tue 28 Oct 2025, 00:00 → Wed 29 Oct 2025, 24:00 IST` across days. An
     end at midnight is written 24:00 of the day before, so a window always names its last
-    day (nobody has to work out that "until Thu 00:00" means through Wednesday)."""
+    day (nobody has to work out that "until Thu 00:00" means through Wednesday). A day whose
+    clocks change names the zone at each end (`00:00 GMT–24:00 BST`)."""
+    if end <= start:
+        # Nothing should ask for this; if something does, say exactly what it was given
+        # rather than a range that reads as overnight or as "until midnight".
+        return f"{stamp(start, zone)} → {stamp(end, zone)}"
     s, e = start.astimezone(zone), end.astimezone(zone)
     s_label, e_label = zone_label(zone, start), zone_label(zone, end)
     e_day, e_time = e.date(), f"{e:%H:%M}"
-    if e.time() == time(0) and e > s:
+    if e.time() == time(0):
         e_day, e_time = e_day - timedelta(days=1), "24:00"
     s_zone = "" if s_label == e_label else f" {s_label}"
-    if e_day == s.date() and not s_zone:
-        return f"{day_label(s.date())}, {s:%H:%M}–{e_time} {e_label}"
+    if e_day == s.date():
+        return f"{day_label(s.date())}, {s:%H:%M}{s_zone}–{e_time} {e_label}"
     return f"{day_label(s.date())}, {s:%H:%M}{s_zone} → {day_label(e_day)}, {e_time} {e_label}"

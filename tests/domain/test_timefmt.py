@@ -52,6 +52,23 @@ def ist(text: str) -> datetime:
             LONDON,
             "Sat 25 Oct 2025, 07:30 BST → Mon 27 Oct 2025, 06:30 GMT",
         ),
+        # The whole day of a clock change (23 h in spring, 25 h in autumn) is still one day.
+        ("2025-03-30 05:30", "2025-03-31 04:30", LONDON, "Sun 30 Mar 2025, 00:00 GMT–24:00 BST"),
+        ("2025-10-26 04:30", "2025-10-27 05:30", LONDON, "Sun 26 Oct 2025, 00:00 BST–24:00 GMT"),
+        # Nothing should ask for an empty or reversed window; if it does, no "18:00–10:00"
+        # that reads as overnight: both instants, as given.
+        (
+            "2025-09-03 18:00",
+            "2025-09-03 10:00",
+            IST,
+            "Wed 3 Sep 2025, 18:00 IST → Wed 3 Sep 2025, 10:00 IST",
+        ),
+        (
+            "2025-09-03 10:00",
+            "2025-09-03 10:00",
+            IST,
+            "Wed 3 Sep 2025, 10:00 IST → Wed 3 Sep 2025, 10:00 IST",
+        ),
     ],
 )
 def test_period(start: str, end: str, zone: ZoneInfo, text: str) -> None:

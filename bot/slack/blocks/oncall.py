@@ -151,7 +151,8 @@ def _schedule_blocks(
 
 def schedule_reply(cfg: TeamConfig, weeks: list[WeekView], title: str) -> Reply:
     zone = cfg.zone
-    head = f"{'Week':<5} {'Dates (Mon→Mon)':<25} {'Primary':<8} {'Backup':<8}"
+    day = cfg.rotation.handoff_day.value[:3].title()  # weeks run handoff to handoff
+    head = f"{'Week':<5} {f'Dates ({day}→{day})':<25} {'Primary':<8} {'Backup':<8}"
     rows: list[str] = []
     notes: list[list[str]] = []
     for w in weeks:
