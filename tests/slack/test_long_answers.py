@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from bot.config import TeamConfig
+from bot.config.models import Weekday
 from bot.devtools.fakeslack_blocks import block_errors
 from bot.domain.schedule import WeekView
 from bot.slack.blocks.common import (
@@ -116,3 +117,11 @@ def test_fifty_two_plain_weeks_fit_one_message(config: TeamConfig) -> None:
     body = "\n".join(texts)
     assert all(f"{w.start:%Y-%m-%d} → {w.end:%Y-%m-%d}" in body for w in weeks)
     assert block_errors(reply.blocks) is None
+
+
+def test_the_table_header_names_the_configured_handoff_day(config: TeamConfig) -> None:
+    weeks = _weeks(notes_per_week=0, note_len=0)[:2]
+    assert "Dates (Mon→Mon)" in schedule_reply(config, weeks, "t").text
+    rotation = config.rotation.model_copy(update={"handoff_day": Weekday.SUNDAY})
+    sunday = config.model_copy(update={"rotation": rotation})
+    assert "Dates (Sun→Sun)" in schedule_reply(sunday, weeks, "t").text
