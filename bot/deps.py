@@ -110,7 +110,7 @@ def build_deps(
     suppressions = SuppressionService(cfg, SuppressionStore(redis, outbox), clock)
     paging.suppressed = suppressions.record_alert
     paging.metrics = metrics
-    rcas = RcaService(cfg, calendar, RcaStore(redis, outbox, cfg.policy.retention), clock)
+    rcas = RcaService(cfg, calendar, RcaStore(redis, outbox, cfg.policy.retention, cfg.zone), clock)
     mailer = Mailer.from_settings(settings)
     if mailer.enabled:
         paging.email = True

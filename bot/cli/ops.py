@@ -74,7 +74,7 @@ async def _rca_text(redis: Any, cfg: TeamConfig, incident_id: str) -> str:
     from bot.store.rcas import RcaStore
 
     outbox = Outbox(redis)
-    store = RcaStore(redis, outbox, cfg.policy.retention)
+    store = RcaStore(redis, outbox, cfg.policy.retention, cfg.zone)
     rcas = RcaService(cfg, HolidayCalendar(cfg.policy.holidays), store, SystemClock())
     return await rca_export(rcas, IncidentStore(redis, cfg.policy.retention, outbox), incident_id)
 

@@ -29,7 +29,7 @@ from bot.domain.calendar import HolidayCalendar
 from bot.domain.pto import Pto
 from bot.domain.schedule import Segment, segments, week_bounds, week_start
 from bot.domain.swaps import Swap, Window, describe_window, overrides
-from bot.domain.timefmt import stamp
+from bot.domain.timefmt import period, stamp
 
 WEEKS_BACK = 4
 WEEKS_AHEAD = 26
@@ -152,7 +152,7 @@ def _shift_event(
     others = _lines([s.backup if role == "Primary" else s.primary for s in stretch.segs])
     other_role = "Backup" if role == "Primary" else "Primary"
     head = (
-        f"{name} ({member}) is {role} on call from {stamp(start, tz)} to {stamp(end, tz)}; "
+        f"{name} ({member}) is {role} on call {period(start, end, tz)}; "
         f"{other_role}: {', '.join(others)}."
     )
     why = _lines([r for s in stretch.segs for r in s.reasons])

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from redis.asyncio import Redis
@@ -29,6 +29,7 @@ from redis.exceptions import WatchError
 from bot.domain.business_days import end_of_day
 from bot.domain.notices import Notice
 from bot.domain.rca import ActionItem, Rca, RcaStatus
+from bot.domain.timefmt import stamp
 from bot.store import keys, packing
 from bot.store.outbox import Outbox
 
@@ -95,18 +96,21 @@ def _missing(incident_id: str) -> RcaError:
     return RcaError(f"There is no RCA for {incident_id}: `/rca` lists the open ones.")
 
 
-def _refuse_posted(rca: Rca) -> None:
+def _refuse_posted(rca: Rca, zone: tzinfo) -> None:
     if rca.status is RcaStatus.POSTED:
         by = f" by {rca.posted_by}" if rca.posted_by else ""
-        when = f" on {rca.posted_at:%Y-%m-%d}" if rca.posted_at else ""
+        # In the team's zone: the stored instant is UTC, whose date is a day behind for a
+        # post made before 05:30 IST.
+        when = f" on {stamp(rca.posted_at, zone)}" if rca.posted_at else ""
         raise RcaError(f"The RCA for {rca.incident_id} was already posted{by}{when}.")
 
 
 class RcaStore:
-    def __init__(self, redis: Redis, outbox: Outbox, retention: timedelta) -> None:
+    def __init__(self, redis: Redis, outbox: Outbox, retention: timedelta, zone: tzinfo) -> None:
         self.redis = redis
         self.outbox = outbox
         self.retention = retention
+        self.zone = zone
 
     # --- opening and reading ---------------------------------------------------------------
 
@@ -241,7 +245,7 @@ class RcaStore:
         there is no such RCA or it was posted already."""
 
         def change(s: StoredRca) -> _Write | None:
-            _refuse_posted(s.rca)
+            _refuse_posted(s.rca, self.zone)
             if s.rca.owner == owner:
                 return None
             after = s.rca.model_copy(update={"owner": owner})
@@ -268,7 +272,7 @@ class RcaStore:
         its retention and `notices(posted)` are queued, in one transaction."""
 
         def change(s: StoredRca) -> _Write:
-            _refuse_posted(s.rca)
+            _refuse_posted(s.rca, self.zone)
             posted = write(s.rca).model_copy(
                 update={"status": RcaStatus.POSTED, "posted_at": now, "posted_by": actor}
             )

@@ -148,7 +148,7 @@ def test_the_digest_renders_every_part(config: TeamConfig, cal: HolidayCalendar)
         "checklist 3/8 done",
         "*Suppressions: 1 active, 1 upcoming*",
         "*S-4* Growth — Aggregate, until Mon 20 Oct 2025, 11:00 IST, by Chen Wu: warehouse upgrade",
-        "*S-5* every pipeline, from Wed 22 Oct 2025, 01:00 IST until Wed 22 Oct 2025, 03:00 IST",
+        "*S-5* every pipeline, Wed 22 Oct 2025, 01:00–03:00 IST",
         "*Pending RCAs (1)*",
         "owner Samir Kapoor (<@U0SKAPOOR4>) · due Tue 14 Oct 2025 *(overdue)*",
         "*Overdue action items (1)*",

@@ -37,7 +37,7 @@ def cal(config: TeamConfig) -> HolidayCalendar:
 def _service(
     redis: Redis, config: TeamConfig, cal: HolidayCalendar, clock: FakeClock
 ) -> RcaService:
-    store = RcaStore(redis, Outbox(redis), config.policy.retention)
+    store = RcaStore(redis, Outbox(redis), config.policy.retention, config.zone)
     return RcaService(config, cal, store, clock)
 
 
@@ -239,7 +239,7 @@ async def test_submit_closes_it_and_queues_its_messages(
     assert markdown.startswith("# RCA INC-7: profit aggregate late\n")
     assert "- **Status:** posted Fri 24 Oct 2025, 16:00 IST by Samir Kapoor (SK)" in markdown
 
-    with pytest.raises(RcaError, match="already posted by SK on 2025-10-24"):
+    with pytest.raises(RcaError, match="already posted by SK on Fri 24 Oct 2025, 16:00 IST"):
         await service.submit("INC-7", summary="again", actor="SK")
     with pytest.raises(RcaError, match="already posted"):
         await service.assign("INC-7", "PR", "AM")

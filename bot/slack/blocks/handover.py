@@ -166,11 +166,7 @@ def _incident_line(cfg: TeamConfig, r: IncidentRow) -> str:
 
 def _suppression_line(cfg: TeamConfig, s: SuppressionRow) -> str:
     zone = cfg.zone
-    when = (
-        f"until {stamp(s.ends_at, zone)}"
-        if s.active
-        else f"from {stamp(s.starts_at, zone)} until {stamp(s.ends_at, zone)}"
-    )
+    when = f"until {stamp(s.ends_at, zone)}" if s.active else period(s.starts_at, s.ends_at, zone)
     reason = f": {_esc(s.reason)}" if s.reason else ""
     icon = ":mute:" if s.active else ":clock3:"
     count = f" · {plural(s.suppressed, 'alert')} suppressed so far" if s.active else ""

@@ -8,7 +8,7 @@ from bot.config.models import Pipeline, TeamConfig
 from bot.domain.deadline_watch import DayOutcome, DayRecord
 from bot.domain.durations import human_duration
 from bot.domain.runs import Deadline, deadline_for, window_bounds
-from bot.domain.timefmt import day_label, plural, stamp, zone_label
+from bot.domain.timefmt import day_label, period, plural, stamp, zone_label
 from bot.slack.blocks.common import Block, Reply, context, section
 
 _OUTCOME = {
@@ -29,8 +29,8 @@ def deadline_text(cfg: TeamConfig, deadline: Deadline, now: datetime) -> str:
         return f"due daily; today by {stamp(deadline_for(today, deadline, cfg.zone), cfg.zone)}"
     opens, shuts = window_bounds(today, deadline, cfg.zone)
     return (
-        f"a delivery within {human_duration(deadline.max_gap)} of the last; today from "
-        f"{stamp(opens, cfg.zone)} to {stamp(shuts, cfg.zone)}"
+        f"a delivery within {human_duration(deadline.max_gap)} of the last; today "
+        f"{period(opens, shuts, cfg.zone)}"
     )
 
 
