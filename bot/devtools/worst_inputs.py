@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -36,30 +35,43 @@ WORST: list[tuple[str, str]] = [
     ("/oncall", "help"),
 ]
 
-_BOT = str(Path(__file__).resolve().parents[1])
-
 
 class WorkCount:
-    """Calls made in, or by, the bot's own code while a `count_work` block runs."""
+    """Calls made in, or by, the bot's own code while a `count_work` block runs, and the
+    bot's modules that ran (so a caller can check the server's work was seen at all)."""
 
     def __init__(self) -> None:
         self.calls = 0
+        self.modules: set[str] = set()
+
+
+def _bots(frame: FrameType | None) -> str | None:
+    """The bot module a frame runs in; None for libraries and for these dev tools, which
+    sign and send the request and are not the bot's work."""
+    if frame is None:
+        return None
+    name = str(frame.f_globals.get("__name__", ""))
+    if name.startswith("bot.") and not name.startswith("bot.devtools"):
+        return name
+    return None
 
 
 @contextmanager
 def count_work() -> Iterator[WorkCount]:
     """Count every function call (Python or C) whose frame, or whose caller's frame, is the
     bot's: its own loops and every call it makes into a library or Redis client. The same
-    input costs the same count on every run, whatever else the machine is doing."""
+    input costs the same count on every run, whatever else the machine is doing. Modules
+    are told by name, not file path, so a symlinked checkout counts the same. A call into
+    C code counts once however long it runs: pair the count with a generous time limit."""
     work = WorkCount()
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         if event == "return" or event == "c_return" or event == "c_exception":
             return
-        caller = frame.f_back
-        if frame.f_code.co_filename.startswith(_BOT) or (
-            caller is not None and caller.f_code.co_filename.startswith(_BOT)
-        ):
+        module = _bots(frame)
+        if module is not None:
+            work.modules.add(module)
+        if module is not None or _bots(frame.f_back) is not None:
             work.calls += 1
 
     previous = sys.getprofile()
