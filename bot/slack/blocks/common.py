@@ -9,9 +9,6 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from bot.config.models import TeamConfig
 
-# Re-exported: the blocks modules format instants through it.
-from bot.domain.timefmt import stamp as stamp
-
 Block = dict[str, Any]
 
 # In mrkdwn `<…>` is markup: a mention, a channel, a special (`<!here>`) or a link. Usage

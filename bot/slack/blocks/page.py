@@ -11,9 +11,9 @@ from bot.config.models import TeamConfig
 from bot.domain.durations import human_duration
 from bot.domain.incident import AUTO, Incident, Mode, Status
 from bot.domain.schedule import LadderRole, Rung
-from bot.domain.timefmt import plural
+from bot.domain.timefmt import plural, stamp
 from bot.slack import ids
-from bot.slack.blocks.common import Block, Reply, actions, button, context, section, stamp
+from bot.slack.blocks.common import Block, Reply, actions, button, context, section
 
 _PLACEHOLDER = re.compile(r"\{([A-Z]{2,4})\}")
 SEVERITY_ICON = {

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from bot.config.models import Pipeline, TeamConfig
 from bot.domain.checklist import ChecklistRun, chunk_steps
 from bot.domain.runbook import Runbook, Step
-from bot.domain.timefmt import plural
+from bot.domain.timefmt import plural, stamp
 from bot.slack import ids
 from bot.slack.blocks.common import (
     MAX_BLOCKS,
@@ -26,7 +26,6 @@ from bot.slack.blocks.common import (
     header,
     section,
     sections,
-    stamp,
 )
 from bot.slack.blocks.common import SECTION_LIMIT as MAX_SECTION
 
