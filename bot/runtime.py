@@ -167,11 +167,22 @@ async def _next_rung_in(deps: Deps, cap: float) -> float:
     return min(cap, max(0.0, due - deps.clock.now().timestamp()))
 
 
+def _stop_if_cancelled() -> None:
+    """Raise CancelledError when this task was asked to stop and is still running: a library
+    can swallow the cancellation, or turn it into an error these loops retry (seen: an
+    escalation worker whose serve had stopped ran its timers for good, claiming the rungs
+    of every later process on that Redis). Task.cancelling() still counts the request."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def run_job(deps: Deps, job: Job) -> None:
     failing_since: float | None = None
     last_log = 0.0
     backoff = 0.5
     while True:
+        _stop_if_cancelled()
         try:
             await job.run()
             if failing_since is not None:
@@ -188,6 +199,7 @@ async def run_job(deps: Deps, job: Job) -> None:
             if now - last_log >= LOG_EVERY:
                 last_log = now
                 log.warning("job %s failing (%s: %s); retrying", job.name, type(exc).__name__, exc)
+            _stop_if_cancelled()
             await asyncio.sleep(backoff)
             backoff = min(BACKOFF_CAP, backoff * 2)
             continue
@@ -197,6 +209,7 @@ async def run_job(deps: Deps, job: Job) -> None:
                 delay = await _next_rung_in(deps, job.every)
             except Exception:
                 delay = job.every
+        _stop_if_cancelled()
         if job.wake_on_work:
             await deps.waker.wait(delay, name=job.name)
         else:
@@ -206,6 +219,7 @@ async def run_job(deps: Deps, job: Job) -> None:
 async def _run_delivery(pool: DeliveryPool) -> None:
     last_log = 0.0
     while True:
+        _stop_if_cancelled()
         try:
             await pool.run_forever()
         except Exception as exc:
@@ -215,6 +229,7 @@ async def _run_delivery(pool: DeliveryPool) -> None:
             if now - last_log >= LOG_EVERY:
                 last_log = now
                 log.warning("job delivery failing (%s: %s); retrying", type(exc).__name__, exc)
+            _stop_if_cancelled()
             await asyncio.sleep(1.0)
 
 
